@@ -1,0 +1,138 @@
+/**
+ * The narrow interface between HTTP and the engine. Routes see only these
+ * types; they never import onnxruntime or worker code, so HTTP tests can run
+ * against a fake engine and engine tests can run without HTTP.
+ */
+import type { ApiError } from "../errors.ts";
+
+export type ChatRole = "system" | "developer" | "user" | "assistant" | "tool";
+
+export interface ChatMessage {
+  role: ChatRole;
+  /** Text parts are already joined; non-text parts are rejected upstream. */
+  content: string;
+  name?: string;
+  toolCallId?: string;
+}
+
+export type PromptInput =
+  | { kind: "chat"; messages: ChatMessage[] }
+  | { kind: "text"; text: string }
+  | { kind: "tokens"; ids: number[] };
+
+/** Sampling settings for one row, already validated and defaulted. */
+export interface SamplingParams {
+  /** 0 means greedy. */
+  temperature: number;
+  /** 1 means off. */
+  topP: number;
+  /** 0 means off. */
+  topK: number;
+  /** 0 means off. */
+  minP: number;
+  /** null: the engine picks a random seed. */
+  seed: number | null;
+  presencePenalty: number;
+  frequencyPenalty: number;
+  /** 1 means off (Hugging Face definition). */
+  repetitionPenalty: number;
+  /** [tokenId, bias] pairs; token ids are checked against the vocabulary by the engine. */
+  logitBias: Array<[number, number]>;
+}
+
+/** What a route hands to the engine: parsed, typed, defaulted. */
+export interface ValidGenerationRequest {
+  endpoint: "chat" | "completion";
+  prompt: PromptInput;
+  sampling: SamplingParams;
+  /** null: up to the end of the context. */
+  maxTokens: number | null;
+  stop: string[];
+  n: number;
+  /** null: no logprobs; otherwise how many top alternatives per token (0..20). */
+  logprobs: number | null;
+  /** Parameter name to blame for context-length errors ("messages" or "prompt"). */
+  promptParam: string;
+}
+
+export interface SubmitOptions {
+  /** The completion id (chatcmpl-… / cmpl-…), made by the route. */
+  id: string;
+  /** The client's X-Request-Id, usable as a second handle for cancel. */
+  clientRequestId?: string;
+  /** The API key that created the request; only it may cancel. */
+  owner?: string;
+  /** Aborted when the client goes away; cancels the generation. */
+  signal: AbortSignal;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export type FinishReason = "stop" | "length" | "cancelled";
+
+export interface TopLogprob {
+  token: string;
+  logprob: number;
+  bytes: number[];
+}
+
+export interface TokenLogprob extends TopLogprob {
+  top_logprobs: TopLogprob[];
+}
+
+/** The token stream: consumers switch on `type`; `end` and `error` are terminal. */
+export type TokenEvent =
+  | { type: "delta"; index: number; text: string; logprobs?: TokenLogprob[] }
+  | { type: "finish"; index: number; finishReason: FinishReason }
+  | { type: "end"; usage: Usage }
+  | { type: "error"; error: ApiError };
+
+export interface Generation {
+  id: string;
+  promptTokens: number;
+  /** Ending the iteration early (break/return) cancels the generation. */
+  events: AsyncIterable<TokenEvent>;
+}
+
+export interface CancelResult {
+  id: string;
+  status: "cancelled" | "already_finished";
+  usage: Usage;
+}
+
+export interface EngineHealth {
+  /** True once a real forward pass can run on at least one worker. */
+  ready: boolean;
+  workersAlive: number;
+  workersTotal: number;
+  queued: number;
+  running: number;
+  shuttingDown: boolean;
+}
+
+export interface ModelCard {
+  id: string;
+  created: number;
+  ownedBy: string;
+  contextLength: number;
+}
+
+export interface Engine {
+  readonly model: ModelCard;
+  /**
+   * Admits a request: rejects with ApiError before any output when the queue
+   * is full (429), the prompt does not fit (400), or the client id is taken
+   * (409). Resolves once the request is queued, so the caller may already
+   * tell the client its id.
+   */
+  start(request: ValidGenerationRequest, options: SubmitOptions): Promise<Generation>;
+  /** null when the id is unknown (or belongs to another owner). */
+  cancel(id: string, owner?: string): CancelResult | null;
+  health(): EngineHealth;
+  /** Stops admitting, lets in-flight work finish up to graceMs, cancels the rest. */
+  close(graceMs: number): Promise<void>;
+}

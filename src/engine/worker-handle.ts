@@ -1,0 +1,156 @@
+/**
+ * The main thread's side of one model worker: spawns the thread, turns its
+ * messages into promises, and reports its death so the engine can fail the
+ * rows it held and replace it.
+ */
+import { EventEmitter } from "node:events";
+import { Worker } from "node:worker_threads";
+import { ApiError } from "../errors.ts";
+import type { PromptInput } from "./types.ts";
+import type { AdmitRow, FromWorker, StepResult, ToWorker, WorkerInit, WorkerModelInfo } from "../worker/messages.ts";
+
+// Under tsx/vitest the sources are .ts; in dist they are .js.
+const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+const workerUrl = new URL(`../worker/worker-main${ext}`, import.meta.url);
+
+interface Pending<T> {
+  resolve: (value: T) => void;
+  reject: (error: Error) => void;
+}
+
+export class WorkerDiedError extends Error {
+  constructor(reason: string) {
+    super(`model worker died: ${reason}`);
+    this.name = "WorkerDiedError";
+  }
+}
+
+export class WorkerHandle extends EventEmitter<{ dead: [Error] }> {
+  readonly ready: Promise<WorkerModelInfo>;
+  private readonly worker: Worker;
+  private readonly encodes = new Map<number, Pending<Int32Array>>();
+  private readonly steps = new Map<number, Pending<StepResult>>();
+  private nextId = 1;
+  private deadError: Error | null = null;
+  private readyReached = false;
+
+  constructor(init: WorkerInit) {
+    super();
+    this.worker =
+      ext === ".ts"
+        ? // Running from sources (tsx, vitest): loader flags do not reach worker
+          // threads in time, so the thread registers tsx itself before importing.
+          new Worker(`import { register } from "tsx/esm/api"; register(); await import(${JSON.stringify(workerUrl.href)});`, {
+            eval: true,
+            workerData: init,
+          })
+        : new Worker(workerUrl, { workerData: init });
+    this.ready = new Promise((resolve, reject) => {
+      const onMessage = (message: FromWorker): void => {
+        if (message.type === "ready") resolve(message.info);
+        else if (message.type === "initError") reject(new Error(message.message));
+        else return;
+        this.worker.off("message", onMessage);
+      };
+      this.worker.on("message", onMessage);
+      this.once("dead", reject);
+    });
+    this.ready.then(
+      () => (this.readyReached = true),
+      () => undefined,
+    );
+    this.worker.on("message", (message: FromWorker) => this.onMessage(message));
+    this.worker.on("error", (error) => this.die(error));
+    this.worker.on("exit", (code) => this.die(new WorkerDiedError(`exited with code ${code}`)));
+  }
+
+  /** Loaded and past its warm-up forward pass. */
+  get isReady(): boolean {
+    return this.readyReached;
+  }
+
+  get alive(): boolean {
+    return this.deadError === null;
+  }
+
+  encode(prompt: PromptInput): Promise<Int32Array> {
+    const requestId = this.nextId++;
+    return this.request(this.encodes, requestId, { type: "encode", requestId, prompt });
+  }
+
+  step(admit: AdmitRow[], decode: Int32Array, release: Int32Array): Promise<StepResult> {
+    const stepId = this.nextId++;
+    const transfer = [decode.buffer as ArrayBuffer, release.buffer as ArrayBuffer];
+    for (const a of admit) transfer.push(a.promptIds.buffer as ArrayBuffer);
+    return this.request(this.steps, stepId, { type: "step", stepId, admit, decode, release }, transfer);
+  }
+
+  /** Asks the worker to release its session and exit; resolves when it has. */
+  async close(): Promise<void> {
+    if (!this.alive) return;
+    const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
+    this.send({ type: "shutdown" });
+    const timer = setTimeout(() => void this.worker.terminate(), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** For fault-injection tests: kills the thread as a crash would. */
+  async kill(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  private request<T>(table: Map<number, Pending<T>>, id: number, message: ToWorker, transfer: ArrayBuffer[] = []): Promise<T> {
+    if (this.deadError) return Promise.reject(this.deadError);
+    return new Promise<T>((resolve, reject) => {
+      table.set(id, { resolve, reject });
+      this.send(message, transfer);
+    });
+  }
+
+  private send(message: ToWorker, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(message, transfer);
+  }
+
+  private onMessage(message: FromWorker): void {
+    switch (message.type) {
+      case "encoded":
+        settle(this.encodes, message.requestId, (p) => p.resolve(message.ids));
+        return;
+      case "encodeError": {
+        const e = message.error;
+        const error =
+          e.status < 500
+            ? new ApiError(e.status, e.type, e.message, { param: e.param, code: e.code })
+            : new Error(`encode failed in worker: ${e.message}`);
+        settle(this.encodes, message.requestId, (p) => p.reject(error));
+        return;
+      }
+      case "stepDone":
+        settle(this.steps, message.stepId, (p) => p.resolve(message));
+        return;
+      case "stepError":
+        settle(this.steps, message.stepId, (p) => p.reject(new Error(`step failed in worker: ${message.message}`)));
+        return;
+      default:
+        return;
+    }
+  }
+
+  private die(error: Error): void {
+    if (this.deadError) return;
+    this.deadError = error instanceof WorkerDiedError ? error : new WorkerDiedError(error.message);
+    for (const table of [this.encodes, this.steps] as Array<Map<number, Pending<unknown>>>) {
+      for (const p of table.values()) p.reject(this.deadError);
+      table.clear();
+    }
+    this.emit("dead", this.deadError);
+  }
+}
+
+function settle<T>(table: Map<number, Pending<T>>, id: number, action: (p: Pending<T>) => void): void {
+  const pending = table.get(id);
+  if (!pending) return;
+  table.delete(id);
+  action(pending);
+}

@@ -1,0 +1,32 @@
+/**
+ * Log-probabilities of the model's own distribution (raw logits, before any
+ * penalty, bias or temperature), as OpenAI and vLLM report them.
+ */
+import { kthLargest } from "./logits-processors.ts";
+
+export interface TokenLogprobs {
+  logprob: number;
+  top: Array<{ id: number; logprob: number }>;
+}
+
+export function logSumExp(logits: Float32Array): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  return max + Math.log(sum);
+}
+
+export function tokenLogprobs(rawLogits: Float32Array, chosen: number, topCount: number): TokenLogprobs {
+  const lse = logSumExp(rawLogits);
+  const top: Array<{ id: number; logprob: number }> = [];
+  if (topCount > 0) {
+    const threshold = kthLargest(rawLogits, Math.min(topCount, rawLogits.length));
+    for (let i = 0; i < rawLogits.length; i++) {
+      if (rawLogits[i] >= threshold) top.push({ id: i, logprob: rawLogits[i] - lse });
+    }
+    top.sort((a, b) => b.logprob - a.logprob || a.id - b.id);
+    top.length = Math.min(top.length, topCount);
+  }
+  return { logprob: rawLogits[chosen] - lse, top };
+}

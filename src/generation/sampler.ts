@@ -1,0 +1,56 @@
+/**
+ * Picks the next token of one row: processors, then greedy argmax at
+ * temperature 0 or a draw from the row's own seeded generator.
+ */
+import type { SamplingParams } from "../engine/types.ts";
+import { buildProcessors, type LogitsProcessor, type RowHistory } from "./logits-processors.ts";
+import { SeededRandom } from "./rng.ts";
+
+export class RowSampler implements RowHistory {
+  readonly seen = new Set<number>();
+  readonly generatedCounts = new Map<number, number>();
+  private readonly processors: LogitsProcessor[];
+  private readonly random: SeededRandom;
+  private readonly greedy: boolean;
+
+  constructor(params: SamplingParams, seed: number, stream: number, promptIds: ArrayLike<number>) {
+    this.processors = buildProcessors(params);
+    this.random = new SeededRandom(seed, stream);
+    this.greedy = params.temperature === 0;
+    for (let i = 0; i < promptIds.length; i++) this.seen.add(promptIds[i]);
+  }
+
+  /** Chooses a token from the row's logits (modified in place) and records it. */
+  sample(logits: Float32Array): number {
+    for (const p of this.processors) p(logits, this);
+    const id = this.greedy ? argmax(logits) : drawFrom(logits, this.random.next());
+    this.seen.add(id);
+    this.generatedCounts.set(id, (this.generatedCounts.get(id) ?? 0) + 1);
+    return id;
+  }
+}
+
+export function argmax(values: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+/** Inverse-CDF draw from softmax(logits) with u in [0, 1). */
+export function drawFrom(logits: Float32Array, u: number): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  let target = u * sum;
+  let last = -1;
+  for (let i = 0; i < logits.length; i++) {
+    const w = Math.exp(logits[i] - max);
+    if (w === 0) continue;
+    last = i;
+    target -= w;
+    if (target < 0) return i;
+  }
+  // Rounding can leave a sliver of mass: the last possible token takes it.
+  return last;
+}

@@ -1,0 +1,57 @@
+/**
+ * Loads tokenizer.json with @huggingface/tokenizers. Two instances are kept:
+ * the full one (special tokens recognised in text) for templates and
+ * decoding, and a "plain" one without special added tokens, so that text a
+ * user typed — "<|im_end|>", "</s>" — is tokenized as ordinary text rather
+ * than as control tokens.
+ */
+import { readFileSync } from "node:fs";
+import { Tokenizer } from "@huggingface/tokenizers";
+import { ModelLoadError } from "./model-load-error.ts";
+import type { ModelFolder } from "./model-folder.ts";
+import type { JsonObject } from "./json-file.ts";
+
+interface AddedTokenJson {
+  id: number;
+  content: string;
+  special?: boolean;
+}
+
+export interface LoadedTokenizer {
+  full: Tokenizer;
+  plain: Tokenizer;
+  /** Contents of the special added tokens, longest first (for scanning user text). */
+  specialTexts: string[];
+  specialIds: Set<number>;
+  /** One past the highest id the tokenizer knows. */
+  size: number;
+}
+
+// Pipeline stages that some exporters omit; the library requires the keys to exist.
+const OPTIONAL_STAGES = ["normalizer", "pre_tokenizer", "post_processor", "decoder"] as const;
+
+export function loadTokenizer(folder: ModelFolder): LoadedTokenizer {
+  let json: JsonObject;
+  try {
+    json = JSON.parse(readFileSync(folder.tokenizerPath, "utf8")) as JsonObject;
+  } catch (error) {
+    throw new ModelLoadError(folder.tokenizerPath, `cannot read (${(error as Error).message})`);
+  }
+  for (const stage of OPTIONAL_STAGES) if (!(stage in json)) json[stage] = null;
+  const added = (Array.isArray(json.added_tokens) ? json.added_tokens : []) as AddedTokenJson[];
+  const special = added.filter((t) => t.special === true);
+  try {
+    const full = new Tokenizer(json, folder.tokenizerConfig);
+    const plain = new Tokenizer({ ...json, added_tokens: added.filter((t) => t.special !== true) }, folder.tokenizerConfig);
+    const size = Math.max(full.get_vocab(true).size, ...added.map((t) => t.id + 1));
+    return {
+      full,
+      plain,
+      specialTexts: special.map((t) => t.content).sort((a, b) => b.length - a.length),
+      specialIds: new Set(special.map((t) => t.id)),
+      size,
+    };
+  } catch (error) {
+    throw new ModelLoadError(folder.tokenizerPath, `unsupported tokenizer (${(error as Error).message})`);
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Owns one ONNX Runtime session and runs forward steps with a per-row KV
+ * cache. Feeds are built from the session's own metadata (io-spec.ts), so
+ * int32/int64 ids, float16/float32 KV, stacked or separate KV tensors and
+ * graphs without position_ids all go through the same code.
+ */
+import * as ort from "onnxruntime-node";
+import { float16ToFloat32 } from "../generation/float16.ts";
+import type { ModelFolder } from "../model/model-folder.ts";
+import { ModelLoadError } from "../model/model-load-error.ts";
+import { readIoSpec, type IdsDtype, type IoSpec } from "./io-spec.ts";
+
+/** One row's cache: the past tensors fed to the next step, and how many positions they hold. */
+export interface RowKv {
+  past: Record<string, ort.Tensor>;
+  length: number;
+}
+
+export interface RunnerOptions {
+  device: "cpu" | "cuda";
+  threads: number;
+}
+
+export class ModelRunner {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly io: IoSpec,
+    readonly executionProvider: string,
+  ) {}
+
+  static async create(folder: ModelFolder, options: RunnerOptions): Promise<ModelRunner> {
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      executionProviders: [options.device],
+      intraOpNumThreads: options.threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: "all",
+    };
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(folder.onnxPath, sessionOptions);
+    } catch (error) {
+      const reason = (error as Error).message;
+      if (options.device === "cuda") {
+        throw new ModelLoadError(
+          folder.onnxPath,
+          `cannot start the CUDA execution provider (${reason}). onnxruntime-node needs its CUDA 12 binaries ` +
+            "(install it with ONNXRUNTIME_NODE_INSTALL=cuda12) and an NVIDIA driver; or run with --device cpu",
+        );
+      }
+      throw new ModelLoadError(folder.onnxPath, `ONNX Runtime cannot load the model (${reason})`);
+    }
+    return new ModelRunner(session, readIoSpec(session, folder), options.device);
+  }
+
+  emptyKv(): RowKv {
+    const { layout, dtype, heads, headDim, layers } = this.io.kv;
+    const dims = layout === "stacked" ? [2, 1, heads, 0, headDim] : [1, heads, 0, headDim];
+    const empty = (): ort.Tensor =>
+      dtype === "float16" ? new ort.Tensor("float16", new Uint16Array(0), dims) : new ort.Tensor("float32", new Float32Array(0), dims);
+    const past: Record<string, ort.Tensor> = {};
+    for (const layer of layers) {
+      past[layer.pastKey] = empty();
+      if (layer.pastValue) past[layer.pastValue] = empty();
+    }
+    return { past, length: 0 };
+  }
+
+  /**
+   * Runs `ids` after the row's cached positions, advances the cache, and
+   * returns the logits of the last position as float32 (a fresh array the
+   * caller may modify).
+   */
+  async forward(kv: RowKv, ids: ArrayLike<number>): Promise<Float32Array> {
+    const n = ids.length;
+    const total = kv.length + n;
+    const feeds: Record<string, ort.Tensor> = { ...kv.past };
+    feeds[this.io.inputIds.name] = idsTensor(this.io.inputIds.dtype, ids, [1, n]);
+    if (this.io.attentionMask) {
+      feeds[this.io.attentionMask.name] = idsTensor(this.io.attentionMask.dtype, filled(total, 1), [1, total]);
+    }
+    if (this.io.positionIds) {
+      feeds[this.io.positionIds.name] = idsTensor(this.io.positionIds.dtype, range(kv.length, n), [1, n]);
+    }
+    if (this.io.useCacheBranch) {
+      feeds[this.io.useCacheBranch] = new ort.Tensor("bool", Uint8Array.of(kv.length > 0 ? 1 : 0), [1]);
+    }
+    const out = await this.session.run(feeds);
+    for (const layer of this.io.kv.layers) {
+      kv.past[layer.pastKey] = out[layer.presentKey]!;
+      if (layer.pastValue && layer.presentValue) kv.past[layer.pastValue] = out[layer.presentValue]!;
+    }
+    kv.length = total;
+    return lastPositionLogits(out[this.io.logits.name]!, this.io.logits.vocabSize);
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function lastPositionLogits(logits: ort.Tensor, vocab: number): Float32Array {
+  const seq = logits.dims[1]!;
+  const start = (seq - 1) * vocab;
+  if (logits.type === "float16") {
+    return float16ToFloat32((logits.data as Uint16Array).subarray(start, start + vocab));
+  }
+  return (logits.data as Float32Array).slice(start, start + vocab);
+}
+
+function idsTensor(dtype: IdsDtype, values: ArrayLike<number>, dims: number[]): ort.Tensor {
+  if (dtype === "int32") return new ort.Tensor("int32", Int32Array.from(values), dims);
+  const data = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]!);
+  return new ort.Tensor("int64", data, dims);
+}
+
+function filled(length: number, value: number): Int32Array {
+  return new Int32Array(length).fill(value);
+}
+
+function range(start: number, count: number): Int32Array {
+  const out = new Int32Array(count);
+  for (let i = 0; i < count; i++) out[i] = start + i;
+  return out;
+}

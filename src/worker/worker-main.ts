@@ -1,0 +1,75 @@
+/**
+ * Entry point of a model worker thread: loads the folder, proves a real
+ * forward pass works, then serves encode and step messages from the engine.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { ApiError } from "../errors.ts";
+import { compileChatTemplate } from "../model/chat-template.ts";
+import { loadModelFolder } from "../model/model-folder.ts";
+import { PromptEncoder } from "../model/prompt-encoder.ts";
+import { loadTokenizer } from "../model/tokenizer.ts";
+import type { FromWorker, ToWorker, WorkerInit } from "./messages.ts";
+import { ModelRunner } from "./model-runner.ts";
+import { RowStepper } from "./row-stepper.ts";
+
+const port = parentPort;
+if (!port) throw new Error("worker-main must run in a worker thread");
+const post = (message: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+
+async function start(init: WorkerInit): Promise<void> {
+  const folder = loadModelFolder(init.modelPath);
+  const tokenizer = loadTokenizer(folder);
+  const template = folder.chatTemplate
+    ? compileChatTemplate(folder.chatTemplate, folder.tokenizerConfig, `${folder.dir}/tokenizer_config.json`)
+    : null;
+  const runner = await ModelRunner.create(folder, { device: init.device, threads: init.threads });
+  // A real forward pass before reporting ready: /ready must mean "can generate".
+  await runner.forward(runner.emptyKv(), [folder.special.bos ?? 0]);
+  const encoder = new PromptEncoder(tokenizer, template, runner.io.logits.vocabSize);
+  const stepper = new RowStepper(runner, tokenizer);
+
+  port!.on("message", (message: ToWorker) => {
+    switch (message.type) {
+      case "encode":
+        try {
+          const ids = Int32Array.from(encoder.encode(message.prompt));
+          post({ type: "encoded", requestId: message.requestId, ids }, [ids.buffer as ArrayBuffer]);
+        } catch (error) {
+          post({ type: "encodeError", requestId: message.requestId, error: serializeError(error) });
+        }
+        return;
+      case "step":
+        stepper.step(message.stepId, message.admit, message.decode, message.release).then(
+          (result) => post(result, [result.rowIds.buffer as ArrayBuffer, result.tokens.buffer as ArrayBuffer]),
+          (error: Error) => post({ type: "stepError", stepId: message.stepId, message: error.message }),
+        );
+        return;
+      case "shutdown":
+        void runner.release().finally(() => port!.close());
+        return;
+    }
+  });
+  const { io } = runner;
+  post({
+    type: "ready",
+    info: {
+      vocabSize: io.logits.vocabSize,
+      tokenizerSize: tokenizer.size,
+      inputNames: [io.inputIds.name, io.attentionMask?.name, io.positionIds?.name].filter((n): n is string => !!n),
+      outputNames: [io.logits.name],
+      kvLayout: io.kv.layout,
+      kvDtype: io.kv.dtype,
+      idsDtype: io.inputIds.dtype,
+      executionProvider: runner.executionProvider,
+    },
+  });
+}
+
+function serializeError(error: unknown): Extract<FromWorker, { type: "encodeError" }>["error"] {
+  if (error instanceof ApiError) {
+    return { status: error.status, type: error.type, message: error.message, param: error.param, code: error.code };
+  }
+  return { status: 500, type: "server_error", message: (error as Error)?.message ?? String(error), param: null, code: null };
+}
+
+start(workerData as WorkerInit).catch((error: Error) => post({ type: "initError", message: error.message }));
