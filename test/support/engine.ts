@@ -1,0 +1,63 @@
+import pino from "pino";
+import { OnnxEngine, type OnnxEngineOptions } from "../../src/engine/onnx-engine.ts";
+import type { SamplingParams, TokenEvent, ValidGenerationRequest } from "../../src/engine/types.ts";
+
+export const greedy: SamplingParams = {
+  temperature: 0,
+  topP: 1,
+  topK: 0,
+  minP: 0,
+  seed: null,
+  presencePenalty: 0,
+  frequencyPenalty: 0,
+  repetitionPenalty: 1,
+  logitBias: [],
+};
+
+export function startEngine(modelPath: string, overrides: Partial<OnnxEngineOptions> = {}): Promise<OnnxEngine> {
+  return OnnxEngine.create({
+    modelPath,
+    modelName: null,
+    device: "cpu",
+    workers: 1,
+    threads: 1,
+    maxBatchSize: 8,
+    maxQueue: 64,
+    maxPromptTokens: null,
+    logger: pino({ level: "silent" }),
+    ...overrides,
+  });
+}
+
+export function textRequest(text: string, overrides: Partial<ValidGenerationRequest> = {}): ValidGenerationRequest {
+  return {
+    endpoint: "completion",
+    prompt: { kind: "text", text },
+    sampling: greedy,
+    maxTokens: 20,
+    stop: [],
+    n: 1,
+    logprobs: null,
+    promptParam: "prompt",
+    ...overrides,
+  };
+}
+
+export interface Collected {
+  text: string[];
+  finish: string[];
+  events: TokenEvent[];
+}
+
+export async function collect(events: AsyncIterable<TokenEvent>): Promise<Collected> {
+  const out: Collected = { text: [], finish: [], events: [] };
+  for await (const e of events) {
+    out.events.push(e);
+    if (e.type === "delta") out.text[e.index] = (out.text[e.index] ?? "") + e.text;
+    if (e.type === "finish") out.finish[e.index] = e.finishReason;
+  }
+  return out;
+}
+
+let counter = 0;
+export const nextId = (): string => `test-${process.pid}-${++counter}`;
