@@ -18,7 +18,19 @@ export class IncrementalDetokenizer {
   /** Characters of decode(ids[windowStart:]) already emitted. */
   private emitted = 0;
 
-  constructor(private readonly decoder: TextDecoderLike) {}
+  /**
+   * `context` is the end of the prompt: the first generated token is decoded
+   * after it, so "he was on" + "▁EG" gives " EG", not the "EG" that a
+   * stand-alone decode (which strips a leading space) would give.
+   */
+  constructor(
+    private readonly decoder: TextDecoderLike,
+    context: ArrayLike<number> = [],
+  ) {
+    const start = Math.max(0, context.length - CONTEXT_TOKENS);
+    for (let i = start; i < context.length; i++) this.ids.push(context[i]!);
+    this.emitted = this.ids.length > 0 ? withoutTrailingReplacement(this.decoder.decode(this.ids)).length : 0;
+  }
 
   /** Adds one token; returns the text that became stable (maybe ""). */
   push(id: number): string {

@@ -51,7 +51,7 @@ export class RowStepper {
       const row: WorkerRow = {
         kv: this.runner.emptyKv(),
         sampler: new RowSampler(a.sampling, a.seed, a.stream, a.promptIds),
-        detokenizer: new IncrementalDetokenizer({ decode: (ids) => this.decode(ids) }),
+        detokenizer: new IncrementalDetokenizer({ decode: (ids) => this.decode(ids) }, a.promptIds),
         lastToken: -1,
         logprobs: a.logprobs,
       };

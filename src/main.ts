@@ -1,0 +1,71 @@
+/**
+ * The only place that listens: parses configuration, loads the model into
+ * the worker pool, serves, and shuts down gracefully on SIGTERM/SIGINT
+ * (stop admitting, let in-flight work finish within the grace period,
+ * cancel the rest, stop every worker thread).
+ */
+import pino from "pino";
+import { ConfigError, parseConfig, type ServerConfig } from "./config.ts";
+import { OnnxEngine } from "./engine/onnx-engine.ts";
+import { buildApp } from "./http/app.ts";
+import { ModelLoadError } from "./model/model-load-error.ts";
+
+async function main(): Promise<void> {
+  let config: ServerConfig;
+  try {
+    const parsed = parseConfig(process.argv.slice(2), process.env);
+    if (parsed.kind === "help") {
+      process.stdout.write(`${parsed.text}\n`);
+      return;
+    }
+    config = parsed.config;
+  } catch (error) {
+    if (error instanceof ConfigError) return fail(error.message, 2);
+    throw error;
+  }
+
+  const logger = pino({ level: config.logLevel, redact: ["req.headers.authorization"] });
+  let engine: OnnxEngine;
+  try {
+    engine = await OnnxEngine.create({
+      modelPath: config.modelPath,
+      modelName: config.modelName,
+      device: config.device,
+      workers: config.workers,
+      threads: config.threads,
+      maxBatchSize: config.maxBatchSize,
+      maxQueue: config.maxQueue,
+      maxPromptTokens: config.maxPromptTokens,
+      logger,
+    });
+  } catch (error) {
+    const reason = error instanceof ModelLoadError ? `cannot serve model: ${error.message}` : (error as Error).message;
+    return fail(reason, 1);
+  }
+
+  const app = buildApp(config, engine, { logger });
+  await app.listen({ host: config.host, port: config.port });
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down");
+    await engine.close(config.shutdownGraceMs);
+    await app.close();
+    logger.info("stopped");
+    process.exit(0);
+  };
+  process.once("SIGTERM", (s) => void shutdown(s));
+  process.once("SIGINT", (s) => void shutdown(s));
+}
+
+function fail(message: string, code: number): void {
+  process.stderr.write(`error: ${message}\n`);
+  process.exitCode = code;
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`error: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});
