@@ -1,0 +1,89 @@
+/**
+ * The Fastify app factory. It never listens (src/main.ts does), so tests
+ * drive it with app.inject or on port 0 against a fake engine.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import pino from "pino";
+import type { ServerConfig } from "../config.ts";
+import type { Engine } from "../engine/types.ts";
+import { unavailable } from "../errors.ts";
+import { createApiKeyCheck } from "./auth.ts";
+import { registerCors } from "./cors.ts";
+import { errorHandler, notFoundHandler } from "./error-mapper.ts";
+import { logRequestId } from "./request-id.ts";
+import { registerGenerationRoutes } from "./routes/generation-routes.ts";
+import { registerHealthRoutes } from "./routes/health-routes.ts";
+import { registerModelRoutes } from "./routes/model-routes.ts";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Fingerprint of the API key that authenticated this request; undefined when auth is off. */
+    apiKeyOwner: string | undefined;
+  }
+}
+
+export interface BuildAppOptions {
+  /** Defaults to a pino logger at config.logLevel. */
+  logger?: FastifyBaseLogger;
+}
+
+/** Never log credentials, wherever a serializer might put headers. */
+const REDACT = ["req.headers.authorization", "headers.authorization", "req.headers.cookie"];
+
+export function createLogger(level: ServerConfig["logLevel"]): FastifyBaseLogger {
+  return pino({ level, redact: { paths: REDACT, censor: "[redacted]" } });
+}
+
+export function buildApp(config: ServerConfig, engine: Engine, options: BuildAppOptions = {}): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger ?? createLogger(config.logLevel),
+    bodyLimit: config.maxBodyBytes,
+    onProtoPoisoning: "error",
+    onConstructorPoisoning: "error",
+    // Fastify's own closing 503 is not the OpenAI envelope; the preClose hook below answers instead.
+    return503OnClosing: false,
+    requestIdHeader: false,
+    genReqId: logRequestId,
+    // Client X-Request-Ids (up to 128 chars) must fit the cancel route's :id.
+    routerOptions: { maxParamLength: 256 },
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      // Node checks the two timeouts above on this interval (default 30 s, too coarse for them).
+      connectionsCheckingInterval: 1000,
+    },
+  }) as unknown as FastifyInstance;
+
+  // Only JSON bodies: text/plain (Fastify's other default) gets the 415 it deserves.
+  app.removeContentTypeParser("text/plain");
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  app.decorateRequest("apiKeyOwner", undefined);
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+    if (closing) {
+      reply.header("connection", "close");
+      throw unavailable("The server is shutting down.");
+    }
+  });
+  registerCors(app, config.corsOrigins);
+  registerHealthRoutes(app, engine);
+
+  const auth = createApiKeyCheck(config.apiKeys);
+  app.register(async (v1) => {
+    // onRequest runs before the body is read: strangers cannot make us parse 16 MiB.
+    v1.addHook("onRequest", async (request) => {
+      request.apiKeyOwner = auth.authenticate(request.headers.authorization);
+    });
+    const limits = { maxN: config.maxN, maxStop: config.maxStop, maxTokensCap: config.maxTokensCap };
+    registerGenerationRoutes(v1, { engine, limits });
+    registerModelRoutes(v1, engine);
+  });
+  return app;
+}

@@ -1,0 +1,76 @@
+/**
+ * The one place errors become responses. ApiErrors are shown as they are;
+ * Fastify's own client errors (body limit, media type, JSON syntax) get the
+ * OpenAI envelope; anything else is a bug: 500 with a generic message, the
+ * real error logged with the request id.
+ */
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
+import { ApiError, invalidRequest } from "../errors.ts";
+
+interface FastifyClientError {
+  code: string;
+  statusCode: number;
+}
+
+function isFastifyClientError(err: unknown): err is FastifyClientError & Error {
+  if (!(err instanceof Error)) return false;
+  const { code, statusCode } = err as Error & Partial<FastifyClientError>;
+  return typeof code === "string" && code.startsWith("FST_") && typeof statusCode === "number" && statusCode >= 400 && statusCode < 500;
+}
+
+/** Our own wording for the framework errors a client can cause. */
+function fromFastify(err: FastifyClientError & Error): ApiError {
+  switch (err.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new ApiError(413, "invalid_request_error", "The request body is larger than this server accepts.", {
+        code: "request_too_large",
+      });
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new ApiError(415, "invalid_request_error", "The request body must be JSON (Content-Type: application/json).", {
+        code: "unsupported_media_type",
+      });
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return invalidRequest("The request body is empty; expected a JSON object.");
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+      return invalidRequest(
+        "The request body is not valid JSON (or contains a forbidden __proto__/constructor key).",
+        null,
+        "invalid_json",
+      );
+    default:
+      // Other FST_ 4xx messages are fixed framework text, safe to show.
+      return new ApiError(err.statusCode, "invalid_request_error", err.message);
+  }
+}
+
+export const internalError = (): ApiError =>
+  new ApiError(500, "server_error", "The server had an error while processing your request.", { code: "internal_error" });
+
+/** Maps any thrown value to the ApiError the client sees, logging what must not be shown. */
+export function toApiError(err: unknown, log: FastifyBaseLogger): ApiError {
+  if (err instanceof ApiError) {
+    if (err.status >= 500) log.warn({ status: err.status, code: err.code }, err.message);
+    return err;
+  }
+  if (isFastifyClientError(err)) return fromFastify(err);
+  log.error({ err }, "unhandled error");
+  return internalError();
+}
+
+export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply {
+  if (error.retryAfter !== undefined) reply.header("retry-after", String(Math.max(0, Math.ceil(error.retryAfter))));
+  return reply.code(error.status).type("application/json; charset=utf-8").send(error.toBody());
+}
+
+export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendApiError(reply, toApiError(err, request.log));
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // The URL is echoed as data in a JSON string, which escapes it; it is never HTML.
+  const path = request.url.length > 200 ? `${request.url.slice(0, 200)}…` : request.url;
+  return sendApiError(
+    reply,
+    new ApiError(404, "invalid_request_error", `Unknown request URL: ${request.method} ${path}.`, { code: "unknown_url" }),
+  );
+}

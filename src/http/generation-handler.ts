@@ -1,0 +1,144 @@
+/**
+ * The flow shared by POST /v1/chat/completions and /v1/completions: parse,
+ * check the model, admit with the engine (all errors before any byte is
+ * written), then stream as SSE or collect into one JSON answer. The abort
+ * signal handed to the engine fires when the client goes away.
+ */
+import type { OutgoingHttpHeaders } from "node:http";
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
+import type { Engine, Generation, TokenEvent } from "../engine/types.ts";
+import { ApiError, InternalError, unavailable } from "../errors.ts";
+import { buildChatCompletion, chatStreamFormatter } from "../protocol/chat-response.ts";
+import { ChoiceCollector } from "../protocol/choice-collector.ts";
+import { parseChatRequest } from "../protocol/chat-request.ts";
+import { parseCompletionRequest } from "../protocol/completion-request.ts";
+import { buildTextCompletion, completionStreamFormatter } from "../protocol/completion-response.ts";
+import type { ParsedGenerationRequest, ProtocolLimits } from "../protocol/request-common.ts";
+import type { ResponseIdentity, StreamFormatter } from "../protocol/response-types.ts";
+import { toApiError } from "./error-mapper.ts";
+import { clientRequestId, newCompletionId } from "./request-id.ts";
+import { SseWriter, writeSseHead } from "./sse-writer.ts";
+
+export type Endpoint = "chat" | "completion";
+
+export interface GenerationDeps {
+  engine: Engine;
+  limits: ProtocolLimits;
+}
+
+const ENDPOINTS = {
+  chat: { parse: parseChatRequest, build: buildChatCompletion, formatter: chatStreamFormatter },
+  completion: { parse: parseCompletionRequest, build: buildTextCompletion, formatter: completionStreamFormatter },
+} as const;
+
+export const modelNotFound = (model: string): ApiError =>
+  new ApiError(404, "invalid_request_error", `The model '${model}' does not exist.`, {
+    param: "model",
+    code: "model_not_found",
+  });
+
+export async function handleGeneration(
+  endpoint: Endpoint,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: GenerationDeps,
+  owner: string | undefined,
+): Promise<void> {
+  const id = newCompletionId(endpoint);
+  reply.header("x-request-id", id);
+  const log = request.log.child({ completionId: id });
+  const clientId = clientRequestId(request.headers["x-request-id"]);
+  const parsed = ENDPOINTS[endpoint].parse(request.body, deps.limits);
+  if (parsed.model !== deps.engine.model.id) throw modelNotFound(parsed.model);
+  if (deps.engine.health().shuttingDown) throw unavailable("The server is shutting down.");
+
+  const abort = new AbortController();
+  // Covers the wait in engine.start and non-streamed requests; SseWriter watches the stream itself.
+  const onClose = (): void => {
+    if (!reply.raw.writableFinished) abort.abort();
+  };
+  reply.raw.once("close", onClose);
+  log.info({ user: parsed.user, stream: parsed.stream, n: parsed.request.n, maxTokens: parsed.request.maxTokens }, "generation requested");
+
+  const generation = await deps.engine.start(parsed.request, { id, clientRequestId: clientId, owner, signal: abort.signal });
+  const identity: ResponseIdentity = { id, created: Math.floor(Date.now() / 1000), model: deps.engine.model.id };
+
+  if (parsed.stream) {
+    reply.raw.off("close", onClose);
+    const formatter = ENDPOINTS[endpoint].formatter(identity, { includeUsage: parsed.includeUsage });
+    await streamGeneration(reply, generation, formatter, parsed, abort, log);
+    return;
+  }
+  const answer = await collectGeneration(generation, parsed, abort.signal);
+  if (answer === null) {
+    log.info("client left before the answer was ready");
+    return void reply.code(499).send();
+  }
+  await reply.send(ENDPOINTS[endpoint].build(identity, answer.collector.choices(), answer.usage));
+}
+
+type EndEvent = Extract<TokenEvent, { type: "end" }>;
+
+/** Returns null when the client went away; an `error` event is thrown, since nothing was sent yet. */
+async function collectGeneration(
+  generation: Generation,
+  parsed: ParsedGenerationRequest,
+  signal: AbortSignal,
+): Promise<{ collector: ChoiceCollector; usage: EndEvent["usage"] } | null> {
+  const collector = new ChoiceCollector(parsed.request.n, parsed.request.logprobs !== null);
+  for await (const event of generation.events) {
+    // Leaving the loop calls return() on the iterator, which cancels in the engine.
+    if (signal.aborted) return null;
+    if (event.type === "error") throw event.error;
+    if (event.type === "end") return { collector, usage: event.usage };
+    collector.add(event);
+  }
+  if (signal.aborted) return null;
+  throw new InternalError(`event stream of ${generation.id} ended without an end event`);
+}
+
+/** After hijack nothing reaches Fastify's error handler, so every failure is handled here. */
+async function streamGeneration(
+  reply: FastifyReply,
+  generation: Generation,
+  formatter: StreamFormatter,
+  parsed: ParsedGenerationRequest,
+  abort: AbortController,
+  log: FastifyBaseLogger,
+): Promise<void> {
+  reply.hijack();
+  const res = reply.raw;
+  let clientGone = false;
+  const writer = new SseWriter(res, () => {
+    clientGone = true;
+    abort.abort();
+  });
+  try {
+    writeSseHead(res, reply.getHeaders() as OutgoingHttpHeaders);
+    for (const chunk of formatter.opening(parsed.request.n)) await writer.send(chunk);
+    let terminated = false;
+    for await (const event of generation.events) {
+      if (!writer.isOpen) break;
+      if (event.type === "delta") await writer.send(formatter.delta(event));
+      else if (event.type === "finish") await writer.send(formatter.finish(event));
+      else if (event.type === "end") {
+        if (parsed.includeUsage) await writer.send(formatter.usage(event.usage));
+        terminated = true;
+      } else {
+        await writer.send(toApiError(event.error, log).toBody());
+        terminated = true;
+      }
+      if (terminated || !writer.isOpen) break;
+    }
+    if (!terminated && writer.isOpen) {
+      await writer.send(toApiError(new InternalError("event stream ended without an end event"), log).toBody());
+    }
+    await writer.done();
+  } catch (err) {
+    // The head is already sent, so the only honest report left is an error event.
+    await writer.send(toApiError(err, log).toBody()).catch(() => false);
+    await writer.done().catch(() => res.destroy());
+  } finally {
+    if (clientGone) log.info("client disconnected during the stream");
+  }
+}

@@ -1,0 +1,17 @@
+/** Public probes: /health is liveness, /ready is "a real forward pass can run now". */
+import type { FastifyInstance } from "fastify";
+import type { Engine } from "../../engine/types.ts";
+import { unavailable } from "../../errors.ts";
+
+export function registerHealthRoutes(app: FastifyInstance, engine: Engine): void {
+  app.get("/health", async () => ({ status: "ok" }));
+  app.get("/ready", async () => {
+    const health = engine.health();
+    if (health.shuttingDown) throw unavailable("The server is shutting down.");
+    if (!health.ready) {
+      const reason = health.workersAlive === 0 && health.workersTotal > 0 ? "No worker is alive." : "The model is loading.";
+      throw unavailable(reason, 1);
+    }
+    return { status: "ready", ...health };
+  });
+}

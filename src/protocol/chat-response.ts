@@ -1,0 +1,63 @@
+/** Builders for chat.completion and chat.completion.chunk objects. */
+import type { TokenLogprob, Usage } from "../engine/types.ts";
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatLogprobs,
+  CollectedChoice,
+  ResponseIdentity,
+  StreamFormatter,
+} from "./response-types.ts";
+
+const chatLogprobs = (logprobs: TokenLogprob[] | null | undefined): ChatLogprobs | null =>
+  logprobs == null ? null : { content: logprobs, refusal: null };
+
+export function buildChatCompletion(identity: ResponseIdentity, choices: CollectedChoice[], usage: Usage): ChatCompletion {
+  return {
+    id: identity.id,
+    object: "chat.completion",
+    created: identity.created,
+    model: identity.model,
+    choices: choices.map((c) => ({
+      index: c.index,
+      message: { role: "assistant", content: c.text, refusal: null },
+      logprobs: chatLogprobs(c.logprobs),
+      finish_reason: c.finishReason,
+    })),
+    usage,
+    system_fingerprint: null,
+  };
+}
+
+/**
+ * Chunks for one streamed chat response. Every chunk carries the same id,
+ * created and model; with include_usage every chunk has `usage: null` except
+ * the final usage chunk, as OpenAI does.
+ */
+export function chatStreamFormatter(
+  identity: ResponseIdentity,
+  options: { includeUsage: boolean },
+): StreamFormatter<ChatCompletionChunk> {
+  const chunk = (choices: ChatCompletionChunk["choices"], usage: Usage | null = null): ChatCompletionChunk => {
+    const out: ChatCompletionChunk = {
+      id: identity.id,
+      object: "chat.completion.chunk",
+      created: identity.created,
+      model: identity.model,
+      choices,
+      system_fingerprint: null,
+    };
+    if (options.includeUsage) out.usage = usage;
+    return out;
+  };
+  return {
+    opening: (n) =>
+      Array.from({ length: n }, (_, index) =>
+        chunk([{ index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]),
+      ),
+    delta: (event) =>
+      chunk([{ index: event.index, delta: { content: event.text }, logprobs: chatLogprobs(event.logprobs), finish_reason: null }]),
+    finish: (event) => chunk([{ index: event.index, delta: {}, logprobs: null, finish_reason: event.finishReason }]),
+    usage: (usage) => chunk([], usage),
+  };
+}

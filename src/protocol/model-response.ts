@@ -1,0 +1,37 @@
+/** Model list/object and cancellation response shapes. */
+import type { CancelResult, ModelCard, Usage } from "../engine/types.ts";
+
+export interface ModelObject {
+  id: string;
+  object: "model";
+  created: number;
+  owned_by: string;
+}
+
+export const toModelObject = (card: ModelCard): ModelObject => ({
+  id: card.id,
+  object: "model",
+  created: card.created,
+  owned_by: card.ownedBy,
+});
+
+export const toModelList = (cards: ModelCard[]): { object: "list"; data: ModelObject[] } => ({
+  object: "list",
+  data: cards.map(toModelObject),
+});
+
+export type CancellationObject = "chat.completion.cancellation" | "text_completion.cancellation";
+
+export interface Cancellation {
+  id: string;
+  object: CancellationObject;
+  status: CancelResult["status"];
+  usage: Usage;
+}
+
+export const toCancellation = (result: CancelResult, object: CancellationObject): Cancellation => ({
+  id: result.id,
+  object,
+  status: result.status,
+  usage: result.usage,
+});

@@ -1,0 +1,83 @@
+/** Shapes of what the server sends back, following the OpenAI API. */
+import type { FinishReason, TokenEvent, TokenLogprob, Usage } from "../engine/types.ts";
+
+export type DeltaEvent = Extract<TokenEvent, { type: "delta" }>;
+export type FinishEvent = Extract<TokenEvent, { type: "finish" }>;
+
+/** Identity shared by every chunk of one response. */
+export interface ResponseIdentity {
+  id: string;
+  /** Unix seconds. */
+  created: number;
+  model: string;
+}
+
+/** One choice collected from the event stream for a non-streamed answer. */
+export interface CollectedChoice {
+  index: number;
+  text: string;
+  finishReason: FinishReason | null;
+  /** null when logprobs were not requested. */
+  logprobs: TokenLogprob[] | null;
+}
+
+export interface ChatLogprobs {
+  content: TokenLogprob[];
+  refusal: null;
+}
+
+export interface ChatCompletion extends ResponseIdentity {
+  object: "chat.completion";
+  choices: Array<{
+    index: number;
+    message: { role: "assistant"; content: string; refusal: null };
+    logprobs: ChatLogprobs | null;
+    finish_reason: FinishReason | null;
+  }>;
+  usage: Usage;
+  system_fingerprint: null;
+}
+
+export interface ChatCompletionChunk extends ResponseIdentity {
+  object: "chat.completion.chunk";
+  choices: Array<{
+    index: number;
+    delta: { role?: "assistant"; content?: string };
+    logprobs: ChatLogprobs | null;
+    finish_reason: FinishReason | null;
+  }>;
+  system_fingerprint: null;
+  /** Present (null until the last chunk) only when the client asked for usage. */
+  usage?: Usage | null;
+}
+
+export interface CompletionLogprobs {
+  tokens: string[];
+  token_logprobs: number[];
+  top_logprobs: Array<Record<string, number>>;
+  /** Character offset of each token within this choice's generated text. */
+  text_offset: number[];
+}
+
+export interface TextCompletionChoice {
+  index: number;
+  text: string;
+  logprobs: CompletionLogprobs | null;
+  finish_reason: FinishReason | null;
+}
+
+export interface TextCompletion extends ResponseIdentity {
+  object: "text_completion";
+  choices: TextCompletionChoice[];
+  usage?: Usage | null;
+  system_fingerprint: null;
+}
+
+/** Turns engine events into the chunks of one streamed response; stateful per response. */
+export interface StreamFormatter<Chunk extends object = object> {
+  /** Chunks sent as soon as the request is admitted, before any token. */
+  opening(n: number): Chunk[];
+  delta(event: DeltaEvent): Chunk;
+  finish(event: FinishEvent): Chunk;
+  usage(usage: Usage): Chunk;
+}

@@ -1,0 +1,162 @@
+import { isAbsolute, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig, servedModelName, type ServerConfig } from "../src/config.ts";
+
+function config(argv: string[], env: NodeJS.ProcessEnv = {}): ServerConfig {
+  const parsed = parseConfig(argv, env);
+  if (parsed.kind !== "config") throw new Error("expected a config");
+  return parsed.config;
+}
+
+function errorOf(argv: string[], env: NodeJS.ProcessEnv = {}): string {
+  try {
+    parseConfig(argv, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("parseConfig", () => {
+  it("has the documented defaults", () => {
+    const c = config([]);
+    expect(c).toMatchObject({
+      modelName: null,
+      host: "127.0.0.1",
+      port: 8000,
+      device: "cpu",
+      workers: 1,
+      maxBatchSize: 16,
+      maxQueue: 256,
+      maxN: 8,
+      maxStop: 4,
+      maxBodyBytes: 16 * 1024 * 1024,
+      maxPromptTokens: null,
+      maxTokensCap: null,
+      apiKeys: [],
+      corsOrigins: [],
+      logLevel: "info",
+      shutdownGraceMs: 10_000,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 5_000,
+    });
+    expect(c.threads).toBeGreaterThanOrEqual(1);
+    expect(c.modelPath).toBe(resolve(import.meta.dirname, "../models/tiny-chat"));
+    expect(servedModelName(c)).toBe("tiny-chat");
+  });
+
+  it("reads flags and resolves a relative model path against the current directory", () => {
+    const c = config(["--model", "./some/folder", "--port", "8123", "--device", "cuda", "--workers", "2", "--threads", "3"]);
+    expect(c.modelPath).toBe(resolve(process.cwd(), "some/folder"));
+    expect(isAbsolute(c.modelPath)).toBe(true);
+    expect(c).toMatchObject({ port: 8123, device: "cuda", workers: 2, threads: 3 });
+  });
+
+  it("supports --flag=value and every limit flag", () => {
+    const c = config([
+      "--max-batch-size=4",
+      "--max-queue=0",
+      "--max-n=2",
+      "--max-stop=1",
+      "--max-body-bytes=4096",
+      "--max-prompt-tokens=100",
+      "--max-tokens-cap=50",
+      "--model-name=my-model",
+      "--log-level=debug",
+      "--shutdown-grace-ms=0",
+    ]);
+    expect(c).toMatchObject({
+      maxBatchSize: 4,
+      maxQueue: 0,
+      maxN: 2,
+      maxStop: 1,
+      maxBodyBytes: 4096,
+      maxPromptTokens: 100,
+      maxTokensCap: 50,
+      modelName: "my-model",
+      logLevel: "debug",
+      shutdownGraceMs: 0,
+    });
+    expect(servedModelName(c)).toBe("my-model");
+  });
+
+  it("reads env vars, and flags win over them", () => {
+    const env = { PORT: "9000", HOST: "0.0.0.0", MODEL_PATH: "/abs/model", MAX_N: "3" };
+    expect(config([], env)).toMatchObject({ port: 9000, host: "0.0.0.0", modelPath: "/abs/model", maxN: 3 });
+    expect(config(["--port", "9001"], env).port).toBe(9001);
+  });
+
+  it("treats an empty env var as unset", () => {
+    expect(config([], { PORT: "" }).port).toBe(8000);
+  });
+
+  it("splits API keys and CORS origins on commas and repeated flags", () => {
+    expect(config(["--api-key", "a,b", "--api-key", " c "]).apiKeys).toEqual(["a", "b", "c"]);
+    expect(config([], { API_KEYS: "x, y" }).apiKeys).toEqual(["x", "y"]);
+    expect(config(["--api-key", "z"], { API_KEYS: "x" }).apiKeys).toEqual(["z"]);
+    expect(config(["--cors-origin", "https://a.example,http://localhost:3000"]).corsOrigins).toEqual([
+      "https://a.example",
+      "http://localhost:3000",
+    ]);
+  });
+
+  it("derives threads from the worker count", () => {
+    const one = config(["--workers", "1"]).threads;
+    const many = config(["--workers", "256"]).threads;
+    expect(many).toBe(1);
+    expect(one).toBeGreaterThanOrEqual(many);
+  });
+
+  it("fails with one line naming the flag or env var and the value", () => {
+    expect(errorOf(["--port", "abc"])).toBe('--port: expected an integer between 1 and 65535, got "abc"');
+    expect(errorOf([], { PORT: "70000" })).toBe('PORT: expected an integer between 1 and 65535, got "70000"');
+    expect(errorOf(["--device", "tpu"])).toMatch(/^--device: expected cpu or cuda/);
+    expect(errorOf(["--workers", "0"])).toMatch(/^--workers: /);
+    expect(errorOf(["--max-n", "1.5"])).toMatch(/^--max-n: /);
+    expect(errorOf(["--log-level", "loud"])).toMatch(/^--log-level: /);
+    expect(errorOf(["--cors-origin", "*"])).toMatch(/^--cors-origin: .*no \*/);
+    expect(errorOf(["--headers-timeout-ms", "120000"])).toMatch(/^--headers-timeout-ms: must not exceed the request timeout/);
+    for (const message of [errorOf(["--port", "abc"]), errorOf(["--bogus"]), errorOf(["--port"])]) {
+      expect(message).not.toContain("\n");
+    }
+  });
+
+  it("rejects unknown flags and positional arguments", () => {
+    expect(errorOf(["--bogus"])).toMatch(/bogus/);
+    expect(errorOf(["serve"])).toMatch(/serve/);
+  });
+
+  it("--help lists every flag with its env var and default", () => {
+    const parsed = parseConfig(["--help"], {});
+    expect(parsed.kind).toBe("help");
+    if (parsed.kind !== "help") return;
+    for (const [flag, env] of [
+      ["--model", "MODEL_PATH"],
+      ["--host", "HOST"],
+      ["--port", "PORT"],
+      ["--device", "DEVICE"],
+      ["--workers", "WORKERS"],
+      ["--threads", "THREADS"],
+      ["--max-batch-size", "MAX_BATCH_SIZE"],
+      ["--max-queue", "MAX_QUEUE"],
+      ["--max-n", "MAX_N"],
+      ["--max-stop", "MAX_STOP"],
+      ["--max-body-bytes", "MAX_BODY_BYTES"],
+      ["--max-prompt-tokens", "MAX_PROMPT_TOKENS"],
+      ["--max-tokens-cap", "MAX_TOKENS_CAP"],
+      ["--api-key", "API_KEYS"],
+      ["--cors-origin", "CORS_ORIGINS"],
+      ["--log-level", "LOG_LEVEL"],
+      ["--shutdown-grace-ms", "SHUTDOWN_GRACE_MS"],
+      ["--model-name", "MODEL_NAME"],
+    ]) {
+      const line = parsed.text.split("\n").find((l) => l.trimStart().startsWith(`${flag} `));
+      expect(line, flag).toBeDefined();
+      expect(line).toContain(`env ${env}`);
+      expect(line).toContain("default ");
+    }
+    expect(parseConfig(["-h"], {}).kind).toBe("help");
+  });
+});

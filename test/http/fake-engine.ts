@@ -1,0 +1,101 @@
+/**
+ * A scripted Engine for HTTP tests: each start() records its arguments and
+ * plays a script of events; a script may wait on the abort signal to model
+ * a long generation.
+ */
+import type {
+  CancelResult,
+  Engine,
+  EngineHealth,
+  Generation,
+  ModelCard,
+  SubmitOptions,
+  TokenEvent,
+  ValidGenerationRequest,
+} from "../../src/engine/types.ts";
+
+export type EventScript = (request: ValidGenerationRequest, options: SubmitOptions) => AsyncIterable<TokenEvent>;
+
+export interface StartCall {
+  request: ValidGenerationRequest;
+  options: SubmitOptions;
+  /** Resolves when the HTTP layer ends the iteration early (return() on the iterator). */
+  returned: Promise<void>;
+}
+
+export const USAGE = { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 };
+
+/** "Hello world" for every choice, finished by "stop". */
+export const helloScript: EventScript = async function* (request) {
+  for (let index = 0; index < request.n; index++) {
+    yield { type: "delta", index, text: "Hello" };
+    yield { type: "delta", index, text: " world" };
+    yield { type: "finish", index, finishReason: "stop" };
+  }
+  yield { type: "end", usage: USAGE };
+};
+
+/** One delta, then waits until the client goes away, then ends as cancelled. */
+export const untilAbortScript: EventScript = async function* (_request, options) {
+  yield { type: "delta", index: 0, text: "Hel" };
+  await new Promise<void>((resolve) => {
+    if (options.signal.aborted) resolve();
+    options.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  yield { type: "finish", index: 0, finishReason: "cancelled" };
+  yield { type: "end", usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 } };
+};
+
+export class FakeEngine implements Engine {
+  readonly model: ModelCard = { id: "tiny-chat", created: 1_700_000_000, ownedBy: "test", contextLength: 2048 };
+  healthState: EngineHealth = { ready: true, workersAlive: 1, workersTotal: 1, queued: 0, running: 0, shuttingDown: false };
+  script: EventScript = helloScript;
+  /** Thrown by start() instead of admitting, e.g. a 429 or context_length_exceeded. */
+  startError: Error | null = null;
+  readonly starts: StartCall[] = [];
+  readonly cancels: Array<{ id: string; owner: string | undefined }> = [];
+  cancelResult: (id: string, owner: string | undefined) => CancelResult | null = () => null;
+  private startListeners: Array<(call: StartCall) => void> = [];
+
+  async start(request: ValidGenerationRequest, options: SubmitOptions): Promise<Generation> {
+    if (this.startError !== null) throw this.startError;
+    let markReturned!: () => void;
+    const returned = new Promise<void>((resolve) => (markReturned = resolve));
+    const call: StartCall = { request, options, returned };
+    this.starts.push(call);
+    for (const listener of this.startListeners.splice(0)) listener(call);
+    const source = this.script(request, options);
+    const events: AsyncIterable<TokenEvent> = {
+      [Symbol.asyncIterator]: () => {
+        const iterator = source[Symbol.asyncIterator]();
+        return {
+          next: () => iterator.next(),
+          return: async () => {
+            markReturned();
+            await iterator.return?.();
+            return { done: true, value: undefined };
+          },
+        };
+      },
+    };
+    return { id: options.id, promptTokens: USAGE.prompt_tokens, events };
+  }
+
+  /** Resolves with the next start() call (or the latest one if already made). */
+  nextStart(): Promise<StartCall> {
+    return new Promise((resolve) => this.startListeners.push(resolve));
+  }
+
+  cancel(id: string, owner?: string): CancelResult | null {
+    this.cancels.push({ id, owner });
+    return this.cancelResult(id, owner);
+  }
+
+  health(): EngineHealth {
+    return this.healthState;
+  }
+
+  async close(): Promise<void> {
+    this.healthState = { ...this.healthState, shuttingDown: true };
+  }
+}

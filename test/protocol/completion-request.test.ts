@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import { ApiError } from "../../src/errors.ts";
+import { COMPLETIONS_DEFAULT_MAX_TOKENS, parseCompletionRequest } from "../../src/protocol/completion-request.ts";
+import type { ProtocolLimits } from "../../src/protocol/request-common.ts";
+
+const limits: ProtocolLimits = { maxN: 4, maxStop: 4, maxTokensCap: null };
+const base = { model: "tiny-chat", prompt: "Once upon" };
+
+function rejection(body: unknown, lim = limits): ApiError {
+  try {
+    parseCompletionRequest(body, lim);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(400);
+    return err as ApiError;
+  }
+  throw new Error(`accepted: ${JSON.stringify(body).slice(0, 200)}`);
+}
+
+describe("prompt", () => {
+  it("string, token ids, and one-element batches", () => {
+    expect(parseCompletionRequest(base, limits).request.prompt).toEqual({ kind: "text", text: "Once upon" });
+    expect(parseCompletionRequest({ ...base, prompt: [1, 2] }, limits).request.prompt).toEqual({ kind: "tokens", ids: [1, 2] });
+    expect(parseCompletionRequest({ ...base, prompt: ["a"] }, limits).request.prompt).toEqual({ kind: "text", text: "a" });
+    expect(parseCompletionRequest({ ...base, prompt: [[3]] }, limits).request.prompt).toEqual({ kind: "tokens", ids: [3] });
+  });
+
+  it("batches are not supported", () => {
+    for (const prompt of [["a", "b"], [[1], [2]]]) {
+      const err = rejection({ ...base, prompt });
+      expect(err.param).toBe("prompt");
+      expect(err.message).toMatch(/not supported/);
+    }
+  });
+
+  for (const [name, prompt, param] of [
+    ["missing", undefined, "prompt"],
+    ["null", null, "prompt"],
+    ["a number", 5, "prompt"],
+    ["negative token id", [-1], "prompt[0]"],
+    ["fractional token id", [1.5], "prompt[0]"],
+    ["empty token list", [], "prompt"],
+    ["an object", { text: "x" }, "prompt"],
+  ] as const) {
+    it(`invalid: ${name}`, () => {
+      const body: Record<string, unknown> = { model: "tiny-chat" };
+      if (prompt !== undefined) body.prompt = prompt;
+      expect(rejection(body).param).toBe(param);
+    });
+  }
+});
+
+describe("fields", () => {
+  it("defaults: OpenAI's max_tokens 16, temperature 1, n 1", () => {
+    const parsed = parseCompletionRequest(base, limits);
+    expect(parsed.request).toMatchObject({ endpoint: "completion", maxTokens: COMPLETIONS_DEFAULT_MAX_TOKENS, n: 1, logprobs: null, promptParam: "prompt" });
+    expect(parsed.request.sampling.temperature).toBe(1);
+  });
+
+  it("a cap below the default lowers the default instead of failing", () => {
+    expect(parseCompletionRequest(base, { ...limits, maxTokensCap: 8 }).request.maxTokens).toBe(8);
+    expect(rejection({ ...base, max_tokens: 9 }, { ...limits, maxTokensCap: 8 }).param).toBe("max_tokens");
+  });
+
+  it("logprobs is an integer 0..5", () => {
+    expect(parseCompletionRequest({ ...base, logprobs: 5 }, limits).request.logprobs).toBe(5);
+    expect(parseCompletionRequest({ ...base, logprobs: 0 }, limits).request.logprobs).toBe(0);
+    expect(rejection({ ...base, logprobs: 6 }).param).toBe("logprobs");
+    expect(rejection({ ...base, logprobs: true }).param).toBe("logprobs");
+  });
+
+  it("echo, suffix, best_of: harmless values pass, others are unsupported", () => {
+    expect(() => parseCompletionRequest({ ...base, echo: false, suffix: null, best_of: 1 }, limits)).not.toThrow();
+    expect(() => parseCompletionRequest({ ...base, n: 2, best_of: 2 }, limits)).not.toThrow();
+    for (const [field, value] of [
+      ["echo", true],
+      ["suffix", "end"],
+      ["best_of", 3],
+    ] as const) {
+      const err = rejection({ ...base, [field]: value });
+      expect(err.param).toBe(field);
+      expect(err.message).toMatch(/not supported/);
+    }
+  });
+
+  it("chat-only fields are unknown here", () => {
+    expect(rejection({ ...base, messages: [] }).param).toBe("messages");
+    expect(rejection({ ...base, top_logprobs: 1 }).param).toBe("top_logprobs");
+  });
+
+  it("shares the numeric rules with chat", () => {
+    expect(rejection({ ...base, max_tokens: 0 }).param).toBe("max_tokens");
+    expect(rejection({ ...base, temperature: 2.5 }).param).toBe("temperature");
+    expect(rejection({ ...base, logit_bias: { x: 1 } }).param).toBe("logit_bias.x");
+    expect(rejection({ ...base, stop: ["a", "b", "c", "d", "e"] }).param).toBe("stop");
+  });
+});
