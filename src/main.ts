@@ -36,6 +36,8 @@ async function main(): Promise<void> {
       maxBatchSize: config.maxBatchSize,
       maxQueue: config.maxQueue,
       maxPromptTokens: config.maxPromptTokens,
+      prefillChunk: config.prefillChunk,
+      maxTokensInFlight: config.maxTokensInFlight,
       logger,
     });
   } catch (error) {

@@ -34,6 +34,9 @@ export interface OnnxEngineOptions {
   /** Rows waiting for a worker (or being encoded) before new requests get 429. */
   maxQueue: number;
   maxPromptTokens: number | null;
+  maxTokensInFlight: number;
+  /** Prompt tokens prefilled per worker step, so long prompts do not stall decoding rows. */
+  prefillChunk: number;
   logger: Logger;
 }
 
@@ -66,7 +69,7 @@ export class OnnxEngine implements Engine {
       ownedBy: "onnx-openai-server",
       contextLength: folder.contextLength,
     };
-    this.scheduler = new Scheduler({ maxBatchSize: options.maxBatchSize });
+    this.scheduler = new Scheduler({ maxBatchSize: options.maxBatchSize, maxTokensInFlight: options.maxTokensInFlight });
     this.scheduler.on("released", (id) => this.events.emit("released", id));
     this.scheduler.on("stepFailed", (error) => options.logger.error({ err: error }, "model step failed"));
   }
@@ -233,7 +236,12 @@ export class OnnxEngine implements Engine {
   }
 
   private async spawnWorker(): Promise<WorkerModelInfo> {
-    const worker = new WorkerHandle({ modelPath: this.folder.dir, device: this.options.device, threads: this.options.threads });
+    const worker = new WorkerHandle({
+      modelPath: this.folder.dir,
+      device: this.options.device,
+      threads: this.options.threads,
+      prefillChunk: this.options.prefillChunk,
+    });
     this.workers.push(worker);
     worker.on("dead", (error) => this.onWorkerDead(worker, error));
     const info = await worker.ready;

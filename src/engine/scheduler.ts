@@ -14,11 +14,17 @@ import type { TokenLogprob } from "./types.ts";
 /** What the scheduler needs of a worker; the engine passes WorkerHandles, tests pass fakes. */
 export interface StepRunner {
   readonly alive: boolean;
-  step(admit: AdmitRow[], decode: Int32Array, release: Int32Array): Promise<StepResult>;
+  step(admit: AdmitRow[], release: Int32Array): Promise<StepResult>;
 }
 
 export interface SchedulerOptions {
   maxBatchSize: number;
+  /**
+   * KV-cache positions a worker may have promised (prompt + max tokens of
+   * every row it holds). Admission waits rather than overcommit; a row that
+   * alone exceeds the bound runs only on an otherwise empty worker.
+   */
+  maxTokensInFlight: number;
 }
 
 interface Slot {
@@ -96,18 +102,22 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         slot.rows = slot.rows.filter((r) => !slot.ended.includes(r));
         this.dropEndedWaiting();
         const admitted: EngineRow[] = [];
+        let reserved = slot.rows.reduce((n, r) => n + tokensNeeded(r), 0);
         while (slot.rows.length + admitted.length < this.options.maxBatchSize && this.waiting.length > 0) {
+          const need = tokensNeeded(this.waiting[0]!);
+          const empty = slot.rows.length + admitted.length === 0;
+          // First come, first served: the head of the queue waits for room rather than being overtaken.
+          if (!empty && reserved + need > this.options.maxTokensInFlight) break;
+          reserved += need;
           admitted.push(this.waiting.shift()!);
         }
-        const decoding = slot.rows;
         const released = slot.ended;
-        if (admitted.length === 0 && decoding.length === 0 && released.length === 0) break;
+        if (admitted.length === 0 && slot.rows.length === 0 && released.length === 0) break;
         slot.ended = [];
         for (const row of admitted) row.state = "running";
-        slot.rows = [...decoding, ...admitted];
+        slot.rows = [...slot.rows, ...admitted];
         const result = await slot.runner.step(
           admitted.map(toAdmitRow),
-          Int32Array.from(decoding, (r) => r.rowId),
           Int32Array.from(released, (r) => r.rowId),
         );
         for (const row of released) this.releaseIfGone(row.request);
@@ -147,6 +157,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       this.waiting.includes(row) || this.slots.some((s) => s.rows.includes(row) || s.ended.includes(row));
     if (!request.rows.some(held)) this.emit("released", request.id);
   }
+}
+
+function tokensNeeded(row: EngineRow): number {
+  return row.request.promptIds.length + row.choice.maxTokens;
 }
 
 function toAdmitRow(row: EngineRow): AdmitRow {

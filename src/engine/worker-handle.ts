@@ -78,11 +78,11 @@ export class WorkerHandle extends EventEmitter<{ dead: [Error] }> {
     return this.request(this.encodes, requestId, { type: "encode", requestId, prompt });
   }
 
-  step(admit: AdmitRow[], decode: Int32Array, release: Int32Array): Promise<StepResult> {
+  step(admit: AdmitRow[], release: Int32Array): Promise<StepResult> {
     const stepId = this.nextId++;
-    const transfer = [decode.buffer as ArrayBuffer, release.buffer as ArrayBuffer];
+    const transfer = [release.buffer as ArrayBuffer];
     for (const a of admit) transfer.push(a.promptIds.buffer as ArrayBuffer);
-    return this.request(this.steps, stepId, { type: "step", stepId, admit, decode, release }, transfer);
+    return this.request(this.steps, stepId, { type: "step", stepId, admit, release }, transfer);
   }
 
   /** Asks the worker to release its session and exit; resolves when it has. */

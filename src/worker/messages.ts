@@ -9,6 +9,8 @@ export interface WorkerInit {
   modelPath: string;
   device: "cpu" | "cuda";
   threads: number;
+  /** Prompt tokens prefilled per step, across rows. */
+  prefillChunk: number;
 }
 
 export interface AdmitRow {
@@ -25,7 +27,8 @@ export interface AdmitRow {
 
 export type ToWorker =
   | { type: "encode"; requestId: number; prompt: PromptInput }
-  | { type: "step"; stepId: number; admit: AdmitRow[]; decode: Int32Array; release: Int32Array }
+  /** Admit new rows, release ended ones, and advance every row the worker holds by one step. */
+  | { type: "step"; stepId: number; admit: AdmitRow[]; release: Int32Array }
   | { type: "shutdown" };
 
 /** What a worker learned from the session and the tokenizer, sent once. */
@@ -39,6 +42,11 @@ export interface WorkerModelInfo {
   kvDtype: "float32" | "float16";
   idsDtype: "int32" | "int64";
   executionProvider: string;
+  /** How decode batches place new KV positions; null: the model runs one row per run. */
+  batchPlacement: "appended" | "in-place" | null;
+  batchProbe: string;
+  /** False when the model takes only one new token after a cached past: prompts are prefilled whole. */
+  chunkedPrefill: boolean;
 }
 
 export interface SerializedApiError {
@@ -54,7 +62,7 @@ export interface StepTokenLogprobs {
   top: Array<{ id: number; logprob: number }>;
 }
 
-/** One sampled token per row of the step, in the same order as `rowIds`. */
+/** One sampled token per row that produced one this step (prefilling rows may not), in `rowIds` order. */
 export interface StepResult {
   type: "stepDone";
   stepId: number;

@@ -9,6 +9,7 @@ import { float16ToFloat32 } from "../generation/float16.ts";
 import type { ModelFolder } from "../model/model-folder.ts";
 import { ModelLoadError } from "../model/model-load-error.ts";
 import { readIoSpec, type IdsDtype, type IoSpec } from "./io-spec.ts";
+import type { DecodeBatch } from "./decode-batch.ts";
 
 /** One row's cache: the past tensors fed to the next step, and how many positions they hold. */
 export interface RowKv {
@@ -93,9 +94,53 @@ export class ModelRunner {
     return lastPositionLogits(out[this.io.logits.name]!, this.io.logits.vocabSize);
   }
 
+  /**
+   * One decode step over a batch: every row gets its last token; returns
+   * each row's logits (float32, fresh arrays) and advances the batch cache.
+   */
+  async decode(batch: DecodeBatch, tokens: ArrayLike<number>): Promise<Float32Array[]> {
+    const { past, lengths, width } = batch.feeds();
+    const rows = lengths.length;
+    const feeds: Record<string, ort.Tensor> = { ...past };
+    feeds[this.io.inputIds.name] = idsTensor(this.io.inputIds.dtype, tokens, [rows, 1]);
+    if (this.io.attentionMask) {
+      // Each row: its own positions, zero padding up to the width, then the new token.
+      const mask = new Int32Array(rows * (width + 1));
+      lengths.forEach((length, r) => {
+        mask.fill(1, r * (width + 1), r * (width + 1) + length);
+        mask[r * (width + 1) + width] = 1;
+      });
+      feeds[this.io.attentionMask.name] = idsTensor(this.io.attentionMask.dtype, mask, [rows, width + 1]);
+    }
+    if (this.io.positionIds) feeds[this.io.positionIds.name] = idsTensor(this.io.positionIds.dtype, lengths, [rows, 1]);
+    if (this.io.useCacheBranch) feeds[this.io.useCacheBranch] = new ort.Tensor("bool", Uint8Array.of(1), [1]);
+    const out = await this.session.run(feeds);
+    const present: Record<string, ort.Tensor> = {};
+    for (const layer of this.io.kv.layers) {
+      present[layer.pastKey] = out[layer.presentKey]!;
+      if (layer.pastValue && layer.presentValue) present[layer.pastValue] = out[layer.presentValue]!;
+    }
+    batch.advance(present);
+    return rowLogits(out[this.io.logits.name]!, this.io.logits.vocabSize, rows);
+  }
+
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+function rowLogits(logits: ort.Tensor, vocab: number, rows: number): Float32Array[] {
+  const seq = logits.dims[1]!;
+  const out: Float32Array[] = [];
+  for (let r = 0; r < rows; r++) {
+    const start = (r * seq + seq - 1) * vocab;
+    out.push(
+      logits.type === "float16"
+        ? float16ToFloat32((logits.data as Uint16Array).subarray(start, start + vocab))
+        : (logits.data as Float32Array).slice(start, start + vocab),
+    );
+  }
+  return out;
 }
 
 function lastPositionLogits(logits: ort.Tensor, vocab: number): Float32Array {

@@ -1,17 +1,30 @@
 /**
- * The rows a worker holds and the step that advances them: prefill for
- * admitted rows, one decode position for the others, then per row sampling,
- * logprobs and incremental detokenization. Logits never leave the worker.
+ * The rows a worker holds and the step that advances them. One step:
+ *   1. drop released rows and let rows that finished prefill join the batch
+ *      (one rebuild of the batch cache);
+ *   2. one batched decode run over every decoding row;
+ *   3. prefill of admitted rows, at most `prefillChunk` prompt tokens per
+ *      step, so a long prompt does not stall the rows that are decoding.
+ * Then per row: sampling, logprobs, incremental detokenization. Logits never
+ * leave the worker.
  */
 import { IncrementalDetokenizer } from "../generation/detokenizer.ts";
 import { tokenLogprobs } from "../generation/logprobs.ts";
 import { RowSampler } from "../generation/sampler.ts";
 import type { LoadedTokenizer } from "../model/tokenizer.ts";
+import { DecodeBatch, type NewPositionPlacement } from "./decode-batch.ts";
+import { kvGeometry } from "./kv-geometry.ts";
 import type { AdmitRow, StepResult } from "./messages.ts";
 import type { ModelRunner, RowKv } from "./model-runner.ts";
 
 interface WorkerRow {
+  rowId: number;
+  /** Own cache while prefilling (and always, when the model cannot batch). */
   kv: RowKv;
+  prompt: Int32Array;
+  /** Prompt tokens already run. */
+  prefilled: number;
+  phase: "prefill" | "joining" | "decoding";
   sampler: RowSampler;
   detokenizer: IncrementalDetokenizer;
   lastToken: number;
@@ -20,50 +33,80 @@ interface WorkerRow {
 
 export class RowStepper {
   private readonly rows = new Map<number, WorkerRow>();
+  private readonly batch: DecodeBatch | null;
 
   constructor(
     private readonly runner: ModelRunner,
     private readonly tokenizer: LoadedTokenizer,
-  ) {}
+    placement: NewPositionPlacement | null,
+    private readonly prefillChunk: number,
+  ) {
+    this.batch = placement ? new DecodeBatch(kvGeometry(runner.io), runner.io.kv.layers, placement) : null;
+  }
 
   get size(): number {
     return this.rows.size;
   }
 
-  async step(stepId: number, admit: AdmitRow[], decode: Int32Array, release: Int32Array): Promise<StepResult> {
+  async step(stepId: number, admit: AdmitRow[], release: Int32Array): Promise<StepResult> {
     for (const id of release) this.rows.delete(id);
-    const rowIds = new Int32Array(admit.length + decode.length);
-    const tokens = new Int32Array(rowIds.length);
-    const texts: string[] = [];
-    const logprobs: StepResult["logprobs"] = [];
-    let i = 0;
-    const record = (rowId: number, row: WorkerRow, logits: Float32Array): void => {
-      const raw = row.logprobs !== null ? logits.slice() : null;
-      const token = row.sampler.sample(logits);
-      row.lastToken = token;
-      rowIds[i] = rowId;
-      tokens[i] = token;
-      texts.push(row.detokenizer.push(token));
-      logprobs.push(raw && row.logprobs !== null ? this.describeLogprobs(raw, token, row.logprobs) : null);
-      i++;
+    for (const a of admit) this.rows.set(a.rowId, this.newRow(a));
+    const out = new StepOutput(stepId);
+
+    const joining = [...this.rows.values()].filter((r) => r.phase === "joining");
+    for (const row of joining) row.phase = "decoding";
+    const decoding = [...this.rows.values()].filter((r) => r.phase === "decoding");
+    if (this.batch) {
+      this.batch.rebuild(
+        (id) => this.rows.has(id),
+        joining.map((r) => ({ rowId: r.rowId, past: r.kv.past, length: r.kv.length })),
+      );
+      // The batch holds their cache now; drop the private copies.
+      for (const row of joining) row.kv = this.runner.emptyKv();
+      if (this.batch.size > 0) {
+        const order = this.batch.rowIds.map((id) => this.rows.get(id)!);
+        const logits = await this.runner.decode(this.batch, order.map((r) => r.lastToken));
+        order.forEach((row, i) => this.sample(row, logits[i]!, out));
+      }
+    } else {
+      for (const row of decoding) this.sample(row, await this.runner.forward(row.kv, [row.lastToken]), out);
+    }
+
+    let budget = this.prefillChunk;
+    for (const row of this.rows.values()) {
+      if (row.phase !== "prefill" || budget <= 0) continue;
+      const take = Math.min(budget, row.prompt.length - row.prefilled);
+      const logits = await this.runner.forward(row.kv, row.prompt.subarray(row.prefilled, row.prefilled + take));
+      row.prefilled += take;
+      budget -= take;
+      if (row.prefilled === row.prompt.length) {
+        row.phase = "joining";
+        this.sample(row, logits, out);
+      }
+    }
+    return out.result();
+  }
+
+  private newRow(a: AdmitRow): WorkerRow {
+    return {
+      rowId: a.rowId,
+      kv: this.runner.emptyKv(),
+      prompt: a.promptIds,
+      prefilled: 0,
+      phase: "prefill",
+      sampler: new RowSampler(a.sampling, a.seed, a.stream, a.promptIds),
+      detokenizer: new IncrementalDetokenizer({ decode: (ids) => this.decode(ids) }, a.promptIds),
+      lastToken: -1,
+      logprobs: a.logprobs,
     };
-    for (const a of admit) {
-      const row: WorkerRow = {
-        kv: this.runner.emptyKv(),
-        sampler: new RowSampler(a.sampling, a.seed, a.stream, a.promptIds),
-        detokenizer: new IncrementalDetokenizer({ decode: (ids) => this.decode(ids) }, a.promptIds),
-        lastToken: -1,
-        logprobs: a.logprobs,
-      };
-      this.rows.set(a.rowId, row);
-      record(a.rowId, row, await this.runner.forward(row.kv, a.promptIds));
-    }
-    for (const rowId of decode) {
-      const row = this.rows.get(rowId);
-      if (!row) throw new Error(`step ${stepId}: unknown row ${rowId}`);
-      record(rowId, row, await this.runner.forward(row.kv, [row.lastToken]));
-    }
-    return { type: "stepDone", stepId, rowIds, tokens, texts, logprobs };
+  }
+
+  private sample(row: WorkerRow, logits: Float32Array, out: StepOutput): void {
+    const raw = row.logprobs !== null ? logits.slice() : null;
+    const token = row.sampler.sample(logits);
+    row.lastToken = token;
+    const lp = raw && row.logprobs !== null ? this.describeLogprobs(raw, token, row.logprobs) : null;
+    out.add(row.rowId, token, row.detokenizer.push(token), lp);
   }
 
   private decode(ids: number[]): string {
@@ -74,5 +117,33 @@ export class RowStepper {
     const lp = tokenLogprobs(raw, token, top);
     const text = (id: number): string => this.tokenizer.full.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
     return { ...lp, tokenText: text(token), topTexts: lp.top.map((t) => text(t.id)) };
+  }
+}
+
+/** Accumulates one step's per-row results into the typed-array message. */
+class StepOutput {
+  private readonly rowIds: number[] = [];
+  private readonly tokens: number[] = [];
+  private readonly texts: string[] = [];
+  private readonly logprobs: StepResult["logprobs"] = [];
+
+  constructor(private readonly stepId: number) {}
+
+  add(rowId: number, token: number, text: string, logprobs: StepResult["logprobs"][number]): void {
+    this.rowIds.push(rowId);
+    this.tokens.push(token);
+    this.texts.push(text);
+    this.logprobs.push(logprobs);
+  }
+
+  result(): StepResult {
+    return {
+      type: "stepDone",
+      stepId: this.stepId,
+      rowIds: Int32Array.from(this.rowIds),
+      tokens: Int32Array.from(this.tokens),
+      texts: this.texts,
+      logprobs: this.logprobs,
+    };
   }
 }

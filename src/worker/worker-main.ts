@@ -10,6 +10,7 @@ import { PromptEncoder } from "../model/prompt-encoder.ts";
 import { loadTokenizer } from "../model/tokenizer.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./messages.ts";
 import { ModelRunner } from "./model-runner.ts";
+import { probeChunkedPrefill, probePlacement } from "./placement-probe.ts";
 import { RowStepper } from "./row-stepper.ts";
 
 const port = parentPort;
@@ -26,7 +27,9 @@ async function start(init: WorkerInit): Promise<void> {
   // A real forward pass before reporting ready: /ready must mean "can generate".
   await runner.forward(runner.emptyKv(), [folder.special.bos ?? 0]);
   const encoder = new PromptEncoder(tokenizer, template, runner.io.logits.vocabSize);
-  const stepper = new RowStepper(runner, tokenizer);
+  const probe = await probePlacement(runner);
+  const chunked = await probeChunkedPrefill(runner);
+  const stepper = new RowStepper(runner, tokenizer, probe.placement, chunked ? init.prefillChunk : Number.POSITIVE_INFINITY);
 
   port!.on("message", (message: ToWorker) => {
     switch (message.type) {
@@ -39,7 +42,7 @@ async function start(init: WorkerInit): Promise<void> {
         }
         return;
       case "step":
-        stepper.step(message.stepId, message.admit, message.decode, message.release).then(
+        stepper.step(message.stepId, message.admit, message.release).then(
           (result) => post(result, [result.rowIds.buffer as ArrayBuffer, result.tokens.buffer as ArrayBuffer]),
           (error: Error) => post({ type: "stepError", stepId: message.stepId, message: error.message }),
         );
@@ -61,6 +64,9 @@ async function start(init: WorkerInit): Promise<void> {
       kvDtype: io.kv.dtype,
       idsDtype: io.inputIds.dtype,
       executionProvider: runner.executionProvider,
+      batchPlacement: probe.placement,
+      batchProbe: probe.reason,
+      chunkedPrefill: chunked,
     },
   });
 }

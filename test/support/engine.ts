@@ -24,6 +24,8 @@ export function startEngine(modelPath: string, overrides: Partial<OnnxEngineOpti
     maxBatchSize: 8,
     maxQueue: 64,
     maxPromptTokens: null,
+    prefillChunk: 512,
+    maxTokensInFlight: 65536,
     logger: pino({ level: "silent" }),
     ...overrides,
   });
