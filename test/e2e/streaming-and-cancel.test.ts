@@ -1,0 +1,146 @@
+/**
+ * End to end: real HTTP through the real Fastify app, a real ONNX model in a
+ * real worker thread. Streaming shapes, streamed == non-streamed, the stop
+ * endpoint in decode / while queued / after finish, and a client that
+ * disconnects mid-stream.
+ */
+import { request as httpRequest } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixturePath, haveFixtures } from "../support/fixtures.ts";
+import { postJson, readSse, startLiveServer, whenReleased, type LiveServer } from "../support/live-server.ts";
+
+const MODEL = fixturePath("tiny-random-LlamaForCausalLM-fp32-reconstructed");
+
+describe.skipIf(!haveFixtures)("streaming chat over HTTP with a real model", () => {
+  let server: LiveServer;
+  beforeAll(async () => {
+    server = await startLiveServer(MODEL, { maxBatchSize: 2 });
+  });
+  afterAll(() => server.close());
+
+  const chat = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    model: server.model,
+    messages: [{ role: "user", content: "he was on it" }],
+    max_tokens: 12,
+    ...extra,
+  });
+
+  it("streams chunks in the API.md shape and matches the non-streamed answer for the same seed", async () => {
+    const body = chat({ temperature: 0.9, top_p: 0.95, seed: 1234 });
+    const res = await postJson(`${server.url}/v1/chat/completions`, { ...body, stream: true, stream_options: { include_usage: true } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const events = await readSse(res);
+    expect(events.at(-1)!.raw).toBe("[DONE]");
+    const chunks = events.slice(0, -1).map((e) => e.json!);
+    const { id, created, model } = chunks[0] as { id: string; created: number; model: string };
+    expect(id).toMatch(/^chatcmpl-/);
+    expect(res.headers.get("x-request-id")).toBe(id);
+    for (const c of chunks) expect(c).toMatchObject({ id, object: "chat.completion.chunk", created, model });
+    expect(chunks[0]!.choices).toEqual([{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]);
+    const usageChunk = chunks.at(-1)!;
+    expect(usageChunk.choices).toEqual([]);
+    const finish = chunks.at(-2)! as { choices: Array<{ delta: object; finish_reason: string }> };
+    expect(finish.choices[0]!.delta).toEqual({});
+    expect(finish.choices[0]!.finish_reason).toBe("length");
+    const content = chunks.slice(1, -2) as Array<{ choices: Array<{ delta: { content: string }; finish_reason: null }> }>;
+    expect(content.length).toBeGreaterThan(0);
+    const streamed = content.map((c) => c.choices[0]!.delta.content).join("");
+
+    const plain = await postJson(`${server.url}/v1/chat/completions`, body);
+    const answer = (await plain.json()) as { choices: Array<{ message: { content: string }; finish_reason: string }>; usage: object };
+    expect(answer.choices[0]!.message.content).toBe(streamed);
+    expect(answer.choices[0]!.finish_reason).toBe("length");
+    expect(answer.usage).toEqual(usageChunk.usage);
+    expect(usageChunk.usage).toMatchObject({ completion_tokens: 12 });
+  });
+
+  it("the stop endpoint ends a stream within one step: finish_reason cancelled, usage, [DONE]", async () => {
+    const res = await postJson(`${server.url}/v1/chat/completions`, chat({ max_tokens: 400, stream: true, stream_options: { include_usage: true } }));
+    let id = "";
+    let released: Promise<void> | null = null;
+    let cancelBody: Record<string, unknown> | null = null;
+    let contentAfterCancel = 0;
+    let cancelled = false;
+    const events = await readSse(res, async (e, i) => {
+      if (i === 0) {
+        id = e.json!.id as string;
+        released = whenReleased(server.engine, id);
+      }
+      const delta = (e.json?.choices as Array<{ delta?: { content?: string } }> | undefined)?.[0]?.delta;
+      if (cancelled && delta?.content) contentAfterCancel++;
+      if (i === 3 && !cancelled) {
+        cancelled = true;
+        const r = await postJson(`${server.url}/v1/chat/completions/${id}/cancel`, {});
+        expect(r.status).toBe(200);
+        cancelBody = (await r.json()) as Record<string, unknown>;
+      }
+    });
+    expect(cancelBody).toMatchObject({ id, object: "chat.completion.cancellation", status: "cancelled" });
+    // Tokens already on the wire when the cancel arrived may still be read; no step after it adds any.
+    expect(contentAfterCancel).toBeLessThanOrEqual(1);
+    const chunks = events.slice(0, -1).map((e) => e.json!);
+    expect(events.at(-1)!.raw).toBe("[DONE]");
+    expect((chunks.at(-2)!.choices as Array<{ finish_reason: string }>)[0]!.finish_reason).toBe("cancelled");
+    expect(chunks.at(-1)!.usage).toEqual((cancelBody as unknown as { usage: object }).usage);
+    await released;
+    const again = await postJson(`${server.url}/v1/chat/completions/${id}/cancel`, {});
+    expect(await again.json()).toMatchObject({ id, status: "already_finished" });
+    const unknown = await postJson(`${server.url}/v1/chat/completions/chatcmpl-unknown/cancel`, {});
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe("not_found");
+  });
+
+  it("a queued non-streaming request is cancelled by its X-Request-Id and answers 200 with finish_reason cancelled", async () => {
+    const blockers = [1, 2].map(() => postJson(`${server.url}/v1/chat/completions`, chat({ max_tokens: 300, stream: true })));
+    const blockerResponses = await Promise.all(blockers);
+    const queued = postJson(`${server.url}/v1/chat/completions`, chat({ max_tokens: 5 }), { "x-request-id": "queued-one" });
+    // Both rows of the worker are busy: wait (on the engine's state, not the clock) until it is queued.
+    while (server.engine.health().queued === 0) await new Promise((r) => setImmediate(r));
+    const cancel = await postJson(`${server.url}/v1/chat/completions/queued-one/cancel`, {});
+    expect(await cancel.json()).toMatchObject({ status: "cancelled", usage: { completion_tokens: 0 } });
+    const res = await queued;
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { choices: Array<{ finish_reason: string; message: { content: string } }>; usage: { completion_tokens: number } };
+    expect(body.choices[0]!.finish_reason).toBe("cancelled");
+    expect(body.usage.completion_tokens).toBe(0);
+    for (const r of blockerResponses) {
+      const id = r.headers.get("x-request-id")!;
+      await postJson(`${server.url}/v1/chat/completions/${id}/cancel`, {});
+      await readSse(r);
+    }
+  });
+
+  it("a socket destroyed mid-stream makes the engine drop the row", async () => {
+    const payload = JSON.stringify(chat({ max_tokens: 400, stream: true }));
+    const id = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest(`${server.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+        const requestId = res.headers["x-request-id"] as string;
+        let frames = 0;
+        res.on("data", (chunk: Buffer) => {
+          frames += chunk.toString().split("\n\n").length - 1;
+          if (frames >= 3) {
+            // Register before destroying so the release cannot be missed.
+            const released = whenReleased(server.engine, requestId);
+            req.destroy();
+            released.then(() => resolve(requestId), reject);
+          }
+        });
+      });
+      req.on("error", () => undefined);
+      req.end(payload);
+    });
+    expect(server.engine.activeRequestIds()).not.toContain(id);
+    expect(server.engine.health().running).toBe(0);
+  });
+
+  it("a prompt that does not fit is refused with context_length_exceeded before any SSE byte", async () => {
+    const res = await postJson(`${server.url}/v1/chat/completions`, chat({ max_tokens: 5000, stream: true }));
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toMatch(/json/);
+    const body = (await res.json()) as { error: { code: string; message: string; param: string } };
+    expect(body.error.code).toBe("context_length_exceeded");
+    expect(body.error.message).toMatch(/2048/);
+    expect(body.error.message).toMatch(/5000/);
+  });
+});
