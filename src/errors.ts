@@ -70,6 +70,15 @@ export const contextLengthExceeded = (
     "context_length_exceeded",
   );
 
+/** For prompts refused before tokenizing: the count is a proven lower bound. */
+export const promptFarTooLong = (atLeastTokens: number, contextLength: number, param: string): ApiError =>
+  invalidRequest(
+    `This model's maximum context length is ${contextLength} tokens. However, your prompt has at least ` +
+      `${atLeastTokens} tokens (counted from its length, before tokenizing). Please reduce the prompt.`,
+    param,
+    "context_length_exceeded",
+  );
+
 /** An internal failure whose message must not reach the client. */
 export class InternalError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -110,8 +110,8 @@ describe("parseConfig", () => {
   });
 
   it("fails with one line naming the flag or env var and the value", () => {
-    expect(errorOf(["--port", "abc"])).toBe('--port: expected an integer between 1 and 65535, got "abc"');
-    expect(errorOf([], { PORT: "70000" })).toBe('PORT: expected an integer between 1 and 65535, got "70000"');
+    expect(errorOf(["--port", "abc"])).toBe('--port: expected an integer between 0 and 65535, got "abc"');
+    expect(errorOf([], { PORT: "70000" })).toBe('PORT: expected an integer between 0 and 65535, got "70000"');
     expect(errorOf(["--device", "tpu"])).toMatch(/^--device: expected cpu or cuda/);
     expect(errorOf(["--workers", "0"])).toMatch(/^--workers: /);
     expect(errorOf(["--max-n", "1.5"])).toMatch(/^--max-n: /);

@@ -6,7 +6,7 @@
 import { statSync } from "node:fs";
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
-import { ApiError, conflict, contextLengthExceeded, invalidRequest, queueFull, unavailable } from "../errors.ts";
+import { ApiError, conflict, contextLengthExceeded, invalidRequest, promptFarTooLong, queueFull, unavailable } from "../errors.ts";
 import { loadModelFolder, type ModelFolder } from "../model/model-folder.ts";
 import { ModelLoadError } from "../model/model-load-error.ts";
 import type { WorkerModelInfo } from "../worker/messages.ts";
@@ -113,6 +113,7 @@ export class OnnxEngine implements Engine {
       throw conflict(`X-Request-Id "${options.clientRequestId}" is already in use by a running request.`, "X-Request-Id");
     }
     this.checkLogitBias(valid);
+    this.refuseHugePrompt(valid);
     const request = new EngineRequest({
       id: options.id,
       clientRequestId: options.clientRequestId,
@@ -219,6 +220,20 @@ export class OnnxEngine implements Engine {
       throw contextLengthExceeded(promptTokens, Math.max(maxTokens, 1), context, valid.promptParam);
     }
     return maxTokens;
+  }
+
+  /**
+   * A prompt so long that it cannot fit whatever its tokens turn out to be
+   * is refused here, so that megabytes of text never occupy a worker.
+   * Bound: a token covers at most maxTokenChars characters; the factor 2
+   * leaves room for normalizers that change the text's length.
+   */
+  private refuseHugePrompt(valid: ValidGenerationRequest): void {
+    const prompt = valid.prompt;
+    if (prompt.kind === "tokens") return;
+    const chars = prompt.kind === "text" ? prompt.text.length : prompt.messages.reduce((n, m) => n + m.content.length, 0);
+    const atLeast = Math.floor(chars / (2 * this.info.maxTokenChars));
+    if (atLeast > this.folder.contextLength) throw promptFarTooLong(atLeast, this.folder.contextLength, valid.promptParam);
   }
 
   private checkLogitBias(valid: ValidGenerationRequest): void {

@@ -25,6 +25,8 @@ export interface LoadedTokenizer {
   specialIds: Set<number>;
   /** One past the highest id the tokenizer knows. */
   size: number;
+  /** Longest vocabulary entry in UTF-16 units: no token covers more text than this. */
+  maxTokenChars: number;
 }
 
 // Pipeline stages that some exporters omit; the library requires the keys to exist.
@@ -43,13 +45,17 @@ export function loadTokenizer(folder: ModelFolder): LoadedTokenizer {
   try {
     const full = new Tokenizer(json, folder.tokenizerConfig);
     const plain = new Tokenizer({ ...json, added_tokens: added.filter((t) => t.special !== true) }, folder.tokenizerConfig);
-    const size = Math.max(full.get_vocab(true).size, ...added.map((t) => t.id + 1));
+    const vocab = full.get_vocab(true);
+    const size = Math.max(vocab.size, ...added.map((t) => t.id + 1));
+    let maxTokenChars = 1;
+    for (const token of vocab.keys()) maxTokenChars = Math.max(maxTokenChars, token.length);
     return {
       full,
       plain,
       specialTexts: special.map((t) => t.content).sort((a, b) => b.length - a.length),
       specialIds: new Set(special.map((t) => t.id)),
       size,
+      maxTokenChars,
     };
   } catch (error) {
     throw new ModelLoadError(folder.tokenizerPath, `unsupported tokenizer (${(error as Error).message})`);

@@ -36,6 +36,8 @@ export interface WorkerModelInfo {
   /** Width of the logits: ids at or past it are invalid for this model. */
   vocabSize: number;
   tokenizerSize: number;
+  /** Longest vocabulary entry: bounds how much text one token can cover. */
+  maxTokenChars: number;
   inputNames: string[];
   outputNames: string[];
   kvLayout: "separate" | "stacked";

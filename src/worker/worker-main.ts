@@ -58,6 +58,7 @@ async function start(init: WorkerInit): Promise<void> {
     info: {
       vocabSize: io.logits.vocabSize,
       tokenizerSize: tokenizer.size,
+      maxTokenChars: tokenizer.maxTokenChars,
       inputNames: [io.inputIds.name, io.attentionMask?.name, io.positionIds?.name].filter((n): n is string => !!n),
       outputNames: [io.logits.name],
       kvLayout: io.kv.layout,
