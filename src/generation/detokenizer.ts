@@ -17,6 +17,12 @@ export class IncrementalDetokenizer {
   private windowStart = 0;
   /** Characters of decode(ids[windowStart:]) already emitted. */
   private emitted = 0;
+  /**
+   * decode(context) while it ends in U+FFFD: bytes the completion may still
+   * complete, or invalid bytes (and, when the window starts inside a
+   * character, its orphaned bytes) that belong to the prompt's text.
+   */
+  private pendingContext: string | null = null;
 
   /**
    * `context` is the end of the prompt: the first generated token is decoded
@@ -29,7 +35,11 @@ export class IncrementalDetokenizer {
   ) {
     const start = Math.max(0, context.length - CONTEXT_TOKENS);
     for (let i = start; i < context.length; i++) this.ids.push(context[i]!);
-    this.emitted = this.ids.length > 0 ? withoutTrailingReplacement(this.decoder.decode(this.ids)).length : 0;
+    if (this.ids.length > 0) {
+      const text = this.decoder.decode(this.ids);
+      this.emitted = withoutTrailingReplacement(text).length;
+      if (this.emitted < text.length) this.pendingContext = text;
+    }
   }
 
   /** Adds one token; returns the text that became stable (maybe ""). */
@@ -37,6 +47,14 @@ export class IncrementalDetokenizer {
     this.ids.push(id);
     const text = this.decoder.decode(this.ids.slice(this.windowStart));
     const stable = withoutTrailingReplacement(text);
+    if (this.pendingContext !== null && stable.length > this.emitted) {
+      // The context's U+FFFD still standing are the prompt's; the ones that
+      // turned into a character start the completion.
+      const context = this.pendingContext;
+      while (this.emitted < context.length && text.charCodeAt(this.emitted) === 0xfffd) this.emitted++;
+      this.pendingContext = null;
+    }
+    if (stable.length === text.length) this.pendingContext = null;
     const delta = stable.length > this.emitted ? stable.slice(this.emitted) : "";
     this.emitted = Math.max(this.emitted, stable.length);
     if (stable.length === text.length && this.ids.length - this.windowStart > CONTEXT_TOKENS) {

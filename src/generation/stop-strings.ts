@@ -20,10 +20,19 @@ export class StopStringFilter {
     if (this.done) return { emit: "", stopped: true };
     if (this.stops.length === 0) return { emit: text, stopped: false };
     const buffer = this.held + text;
+    // The stop string that completes first wins (at the same end, the longer
+    // one), as if the text arrived one character at a time: the cut must not
+    // depend on how the text was split into tokens.
     let cut = -1;
+    let end = -1;
     for (const stop of this.stops) {
       const at = buffer.indexOf(stop);
-      if (at !== -1 && (cut === -1 || at < cut)) cut = at;
+      if (at === -1) continue;
+      const stopEnd = at + stop.length;
+      if (cut === -1 || stopEnd < end || (stopEnd === end && at < cut)) {
+        cut = at;
+        end = stopEnd;
+      }
     }
     if (cut !== -1) {
       this.done = true;

@@ -47,18 +47,64 @@ export class PromptEncoder {
     if (!typedSpecial) {
       return this.tokenizer.full.encode(this.template.render(messages), { add_special_tokens: false }).ids;
     }
-    // Render with each message's content fenced by unguessable markers, then
-    // encode template text and user text with different tokenizers.
+    // Render with each message's content fenced by unguessable markers, so
+    // the user's text can be told apart from the template's.
     const fence = `\u0000${randomBytes(8).toString("hex")}\u0000`;
     const fenced = messages.map((m) => ({ ...m, content: `${fence}${m.content}${fence}` }));
     const parts = this.template.render(fenced).split(fence);
     if (parts.length % 2 === 0) {
       throw invalidRequest("The model's chat template altered message content in a way that cannot be tokenized safely.", "messages");
     }
-    return parts.flatMap((part, i) => {
-      if (part.length === 0) return [];
-      const tok = i % 2 === 1 ? this.tokenizer.plain : this.tokenizer.full;
-      return tok.encode(part, { add_special_tokens: false }).ids;
+    // Encode as the full tokenizer encodes a plain render: the text between
+    // two special tokens in one piece, so tokens still span the template/user
+    // boundary ("user: " + "hello" is ":", " hello"; SentencePiece adds no
+    // extra "▁"), except that special tokens count only in template text.
+    const added = this.tokenizer.full.get_added_tokens_decoder();
+    const ids: number[] = [];
+    let run = "";
+    let trimNext = false;
+    const append = (text: string): void => {
+      const piece = trimNext ? text.trimStart() : text;
+      if (piece.length > 0) trimNext = false;
+      run += piece;
+    };
+    parts.forEach((part, i) => {
+      if (i % 2 === 1) return append(part);
+      for (const piece of splitAtSpecials(part, this.tokenizer.specialTexts)) {
+        const id = piece.special ? this.tokenizer.full.token_to_id(piece.text) : undefined;
+        if (id === undefined) {
+          append(piece.text);
+          continue;
+        }
+        const token = added.get(id);
+        if (token?.lstrip) run = run.trimEnd();
+        if (run.length > 0) ids.push(...this.tokenizer.plain.encode(run, { add_special_tokens: false }).ids);
+        ids.push(id);
+        run = "";
+        trimNext = token?.rstrip === true;
+      }
     });
+    if (run.length > 0) ids.push(...this.tokenizer.plain.encode(run, { add_special_tokens: false }).ids);
+    return ids;
   }
+}
+
+/** Splits text at the special tokens' texts (leftmost, then longest: `specials` is sorted longest first). */
+function splitAtSpecials(text: string, specials: readonly string[]): Array<{ text: string; special: boolean }> {
+  const out: Array<{ text: string; special: boolean }> = [];
+  let start = 0;
+  let i = 0;
+  while (i < text.length) {
+    const hit = specials.find((s) => s.length > 0 && text.startsWith(s, i));
+    if (hit === undefined) {
+      i++;
+      continue;
+    }
+    if (i > start) out.push({ text: text.slice(start, i), special: false });
+    out.push({ text: hit, special: true });
+    i += hit.length;
+    start = i;
+  }
+  if (start < text.length) out.push({ text: text.slice(start), special: false });
+  return out;
 }
