@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -41,6 +41,9 @@ async function runToExit(args: string[]): Promise<{ code: number | null; stderr:
   const [code] = (await once(child, "exit")) as [number | null];
   return { code, stderr };
 }
+
+// Present only when onnxruntime-node was installed with its CUDA binaries.
+const cudaInstalled = existsSync(join(repoRoot, "node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so"));
 
 describe("process life cycle", () => {
   it.skipIf(!haveFixtures)("SIGTERM: 503 for new work, in-flight streams cancelled after the grace period, exit 0", async () => {
@@ -86,5 +89,14 @@ describe("process life cycle", () => {
     expect(stderr).toContain(join(dir, "config.json"));
     expect(stderr).toMatch(/not valid JSON/);
     expect(stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it.skipIf(!haveFixtures || cudaInstalled)("--device cuda without the CUDA binaries fails at start saying how to install them", async () => {
+    const { code, stderr } = await runToExit(["--model", fixturePath("tiny-graph-capture-gqa-fp16"), "--device", "cuda"]);
+    expect(code).toBe(1);
+    const reason = stderr.split("\n").filter((l) => l.startsWith("error:"));
+    expect(reason).toHaveLength(1);
+    expect(reason[0]).toMatch(/CUDA execution provider/);
+    expect(reason[0]).toMatch(/ONNXRUNTIME_NODE_INSTALL=cuda12/);
   });
 });

@@ -1,0 +1,94 @@
+/**
+ * Per-skill accuracy of a model on its held-out split, through the server's
+ * own engine (worker threads, batching, greedy decoding). An item is right
+ * when the assistant's answer equals the expected text exactly.
+ *
+ *   npm run eval                       # models/tiny-chat
+ *   npm run eval -- --model DIR --heldout FILE --limit 20
+ */
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import pino from "pino";
+import { OnnxEngine } from "../src/engine/onnx-engine.ts";
+import type { ChatMessage, ValidGenerationRequest } from "../src/engine/types.ts";
+
+interface HeldoutItem {
+  skill: string;
+  messages: ChatMessage[];
+  answer: string;
+}
+
+const { values } = parseArgs({
+  options: {
+    model: { type: "string", default: "models/tiny-chat" },
+    heldout: { type: "string" },
+    limit: { type: "string" },
+    "max-tokens": { type: "string", default: "48" },
+    "show-errors": { type: "string", default: "3" },
+  },
+});
+const modelPath = resolve(values.model!);
+const items = readFileSync(values.heldout ?? join(modelPath, "eval/heldout.jsonl"), "utf8")
+  .split("\n")
+  .filter((l) => l.trim().length > 0)
+  .map((l) => JSON.parse(l) as HeldoutItem);
+const limit = values.limit ? Number(values.limit) : Number.POSITIVE_INFINITY;
+const bySkill = new Map<string, HeldoutItem[]>();
+for (const item of items) {
+  const list = bySkill.get(item.skill) ?? [];
+  if (list.length < limit) list.push(item);
+  bySkill.set(item.skill, list);
+}
+
+const engine = await OnnxEngine.create({
+  modelPath,
+  modelName: null,
+  device: "cpu",
+  workers: 1,
+  threads: 2,
+  maxBatchSize: 32,
+  maxQueue: 100_000,
+  maxPromptTokens: null,
+  prefillChunk: 512,
+  maxTokensInFlight: 1 << 20,
+  logger: pino({ level: "warn" }),
+});
+
+async function answer(item: HeldoutItem, index: number): Promise<string> {
+  const request: ValidGenerationRequest = {
+    endpoint: "chat",
+    prompt: { kind: "chat", messages: item.messages },
+    sampling: { temperature: 0, topP: 1, topK: 0, minP: 0, seed: null, presencePenalty: 0, frequencyPenalty: 0, repetitionPenalty: 1, logitBias: [] },
+    maxTokens: Number(values["max-tokens"]),
+    stop: [],
+    n: 1,
+    logprobs: null,
+    promptParam: "messages",
+  };
+  const generation = await engine.start(request, { id: `eval-${index}`, signal: new AbortController().signal });
+  let text = "";
+  for await (const event of generation.events) {
+    if (event.type === "delta") text += event.text;
+    if (event.type === "error") throw event.error;
+  }
+  return text;
+}
+
+const started = Date.now();
+const rows: Array<{ skill: string; correct: number; total: number }> = [];
+let index = 0;
+for (const [skill, list] of bySkill) {
+  const answers = await Promise.all(list.map((item) => answer(item, index++)));
+  const wrong = list.map((item, i) => ({ item, got: answers[i]! })).filter(({ item, got }) => got !== item.answer);
+  rows.push({ skill, correct: list.length - wrong.length, total: list.length });
+  for (const { item, got } of wrong.slice(0, Number(values["show-errors"]))) {
+    console.log(`  ${skill}: ${JSON.stringify(item.messages.at(-1)!.content)} expected ${JSON.stringify(item.answer)} got ${JSON.stringify(got)}`);
+  }
+}
+await engine.close(0);
+
+console.log(`\nHeld-out accuracy of ${modelPath} (greedy, through the server's engine, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+console.log("| skill | correct | total | accuracy |");
+console.log("|---|---:|---:|---:|");
+for (const r of rows) console.log(`| ${r.skill} | ${r.correct} | ${r.total} | ${((100 * r.correct) / r.total).toFixed(1)}% |`);
