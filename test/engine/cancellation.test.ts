@@ -7,18 +7,8 @@
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OnnxEngine } from "../../src/engine/onnx-engine.ts";
-import { collect, nextId, startEngine, textRequest } from "../support/engine.ts";
+import { collect, nextId, startEngine, textRequest, whenReleased } from "../support/engine.ts";
 import { fixturePath, haveFixtures } from "../support/fixtures.ts";
-
-const released = (engine: OnnxEngine, id: string): Promise<unknown> =>
-  new Promise((resolve) => {
-    const on = (rid: string): void => {
-      if (rid !== id) return;
-      engine.events.off("released", on);
-      resolve(rid);
-    };
-    engine.events.on("released", on);
-  });
 
 describe.skipIf(!haveFixtures)("engine cancellation", () => {
   let engine: OnnxEngine;
@@ -30,7 +20,7 @@ describe.skipIf(!haveFixtures)("engine cancellation", () => {
   it("cancel during decode ends the stream with no further tokens, and frees the row", async () => {
     const id = nextId();
     const gen = await engine.start(textRequest("he was on", { maxTokens: 1000 }), { id, signal: new AbortController().signal });
-    const freed = released(engine, id);
+    const freed = whenReleased(engine, id);
     const events = [];
     let deltas = 0;
     for await (const e of gen.events) {
@@ -59,7 +49,7 @@ describe.skipIf(!haveFixtures)("engine cancellation", () => {
       signal: new AbortController().signal,
     });
     expect(engine.health().queued).toBe(1);
-    const freed = released(engine, queuedId);
+    const freed = whenReleased(engine, queuedId);
     expect(engine.cancel(`client-${queuedId}`)).toMatchObject({ id: queuedId, status: "cancelled", usage: { completion_tokens: 0 } });
     const out = await collect(queued.events);
     expect(out.finish).toEqual(["cancelled"]);
@@ -74,7 +64,7 @@ describe.skipIf(!haveFixtures)("engine cancellation", () => {
     const controller = new AbortController();
     const idA = nextId();
     const a = await engine.start(textRequest("he was on", { maxTokens: 1000 }), { id: idA, signal: controller.signal });
-    const freedA = released(engine, idA);
+    const freedA = whenReleased(engine, idA);
     const it = a.events[Symbol.asyncIterator]();
     await it.next();
     controller.abort();
@@ -83,7 +73,7 @@ describe.skipIf(!haveFixtures)("engine cancellation", () => {
 
     const idB = nextId();
     const b = await engine.start(textRequest("he was on", { maxTokens: 1000 }), { id: idB, signal: new AbortController().signal });
-    const freedB = released(engine, idB);
+    const freedB = whenReleased(engine, idB);
     for await (const e of b.events) if (e.type === "delta") break;
     await freedB;
     expect(engine.activeRequestIds()).not.toContain(idB);

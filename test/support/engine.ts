@@ -63,3 +63,15 @@ export async function collect(events: AsyncIterable<TokenEvent>): Promise<Collec
 
 let counter = 0;
 export const nextId = (): string => `test-${process.pid}-${++counter}`;
+
+/** Resolves when the engine reports that every row of `id` has left its worker; register before triggering. */
+export function whenReleased(engine: OnnxEngine, id: string): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (rid: string): void => {
+      if (rid !== id) return;
+      engine.events.off("released", on);
+      resolve();
+    };
+    engine.events.on("released", on);
+  });
+}

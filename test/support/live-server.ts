@@ -72,14 +72,4 @@ export function postJson(url: string, body: unknown, headers: Record<string, str
   return fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body), signal });
 }
 
-/** Resolves when the engine reports that every row of `id` has left its worker. */
-export function whenReleased(engine: OnnxEngine, id: string): Promise<void> {
-  return new Promise((resolve) => {
-    const on = (rid: string): void => {
-      if (rid !== id) return;
-      engine.events.off("released", on);
-      resolve();
-    };
-    engine.events.on("released", on);
-  });
-}
+export { whenReleased } from "./engine.ts";
