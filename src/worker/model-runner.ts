@@ -77,7 +77,7 @@ export class ModelRunner {
     const feeds: Record<string, ort.Tensor> = { ...kv.past };
     feeds[this.io.inputIds.name] = idsTensor(this.io.inputIds.dtype, ids, [1, n]);
     if (this.io.attentionMask) {
-      feeds[this.io.attentionMask.name] = idsTensor(this.io.attentionMask.dtype, filled(total, 1), [1, total]);
+      feeds[this.io.attentionMask.name] = new ort.Tensor(this.io.attentionMask.dtype, ones(this.io.attentionMask.dtype, total, total), [1, total]);
     }
     if (this.io.positionIds) {
       feeds[this.io.positionIds.name] = idsTensor(this.io.positionIds.dtype, range(kv.length, n), [1, n]);
@@ -105,12 +105,13 @@ export class ModelRunner {
     feeds[this.io.inputIds.name] = idsTensor(this.io.inputIds.dtype, tokens, [rows, 1]);
     if (this.io.attentionMask) {
       // Each row: its own positions, zero padding up to the width, then the new token.
-      const mask = new Int32Array(rows * (width + 1));
+      const mask = ones(this.io.attentionMask.dtype, rows * (width + 1), 0);
       lengths.forEach((length, r) => {
-        mask.fill(1, r * (width + 1), r * (width + 1) + length);
-        mask[r * (width + 1) + width] = 1;
+        const start = r * (width + 1);
+        fillOnes(mask, start, start + length);
+        fillOnes(mask, start + width, start + width + 1);
       });
-      feeds[this.io.attentionMask.name] = idsTensor(this.io.attentionMask.dtype, mask, [rows, width + 1]);
+      feeds[this.io.attentionMask.name] = new ort.Tensor(this.io.attentionMask.dtype, mask, [rows, width + 1]);
     }
     if (this.io.positionIds) feeds[this.io.positionIds.name] = idsTensor(this.io.positionIds.dtype, lengths, [rows, 1]);
     if (this.io.useCacheBranch) feeds[this.io.useCacheBranch] = new ort.Tensor("bool", Uint8Array.of(1), [1]);
@@ -159,8 +160,16 @@ function idsTensor(dtype: IdsDtype, values: ArrayLike<number>, dims: number[]): 
   return new ort.Tensor("int64", data, dims);
 }
 
-function filled(length: number, value: number): Int32Array {
-  return new Int32Array(length).fill(value);
+/** A mask buffer of `length` zeros with its first `count` set to one; filled without per-element BigInt conversion. */
+function ones(dtype: IdsDtype, length: number, count: number): Int32Array | BigInt64Array {
+  const mask = dtype === "int32" ? new Int32Array(length) : new BigInt64Array(length);
+  fillOnes(mask, 0, count);
+  return mask;
+}
+
+function fillOnes(mask: Int32Array | BigInt64Array, start: number, end: number): void {
+  if (mask instanceof BigInt64Array) mask.fill(1n, start, end);
+  else mask.fill(1, start, end);
 }
 
 function range(start: number, count: number): Int32Array {
