@@ -12,6 +12,7 @@ import {
   httpFields,
   toSamplingParams,
   type ParsedGenerationRequest,
+  perLimits,
   type ProtocolLimits,
 } from "./request-common.ts";
 import {
@@ -116,12 +117,14 @@ function rejectUnsupportedMessageParts(messages: unknown): void {
   });
 }
 
+const cachedChatSchema = perLimits(chatSchema);
+
 export function parseChatRequest(body: unknown, limits: ProtocolLimits): ParsedGenerationRequest {
   if (!isPlainObject(body)) throw invalidRequest("The request body must be a JSON object.");
   rejectUnsupported(body, UNSUPPORTED_BODY_FIELDS);
   rejectUnsupportedMessageParts(body.messages);
 
-  const result = chatSchema(limits).safeParse(body);
+  const result = cachedChatSchema(limits).safeParse(body);
   if (!result.success) throw zodErrorToApiError(result.error);
   const fields = result.data;
 

@@ -12,6 +12,7 @@ import {
   httpFields,
   toSamplingParams,
   type ParsedGenerationRequest,
+  perLimits,
   type ProtocolLimits,
 } from "./request-common.ts";
 import {
@@ -72,12 +73,14 @@ function toPromptInput(value: z.output<typeof prompt>): PromptInput {
   return { kind: "tokens", ids: value as number[] };
 }
 
+const cachedCompletionSchema = perLimits(completionSchema);
+
 export function parseCompletionRequest(body: unknown, limits: ProtocolLimits): ParsedGenerationRequest {
   if (!isPlainObject(body)) throw invalidRequest("The request body must be a JSON object.");
   rejectUnsupported(body, UNSUPPORTED_BODY_FIELDS);
   if (isBatchPrompt(body.prompt)) throw unsupportedField("prompt", " (batched prompts; send one prompt per request)");
 
-  const result = completionSchema(limits).safeParse(body);
+  const result = cachedCompletionSchema(limits).safeParse(body);
   if (!result.success) throw zodErrorToApiError(result.error);
   const fields = result.data;
 

@@ -81,3 +81,21 @@ export function httpFields(fields: CommonFields): Omit<ParsedGenerationRequest, 
     user: fields.user ?? null,
   };
 }
+
+/**
+ * Builds a schema once per set of limits: zod schemas are costly to
+ * construct (about 1 ms on the event loop), and the limits come from the
+ * server's configuration, so a server sees one set.
+ */
+export function perLimits<T>(build: (limits: ProtocolLimits) => T): (limits: ProtocolLimits) => T {
+  const cache = new Map<string, T>();
+  return (limits) => {
+    const key = `${limits.maxN}|${limits.maxStop}|${limits.maxTokensCap}`;
+    let value = cache.get(key);
+    if (value === undefined) {
+      value = build(limits);
+      cache.set(key, value);
+    }
+    return value;
+  };
+}

@@ -25,10 +25,11 @@ export interface DecodeFeeds {
   width: number;
 }
 
-/** A row joining the batch: its own cache from prefill (batch 1). */
+/** A row joining the batch: its cache from prefill, row `sourceRow` of `past`. */
 export interface JoiningRow {
   rowId: number;
   past: Record<string, ort.Tensor>;
+  sourceRow: number;
   length: number;
 }
 
@@ -64,7 +65,7 @@ export class DecodeBatch {
     for (const name of this.names()) {
       const dst = allocKv(this.geometry, batch, width);
       kept.forEach(({ i }, row) => copyRow(this.geometry, this.past[name]!, i, dst, row, this.lengths[i]!));
-      joining.forEach((j, k) => copyRow(this.geometry, j.past[name]!, 0, dst, kept.length + k, j.length));
+      joining.forEach((j, k) => copyRow(this.geometry, j.past[name]!, j.sourceRow, dst, kept.length + k, j.length));
       past[name] = dst;
     }
     this.rowIds = [...kept.map(({ id }) => id), ...joining.map((j) => j.rowId)];

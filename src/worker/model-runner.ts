@@ -10,6 +10,7 @@ import type { ModelFolder } from "../model/model-folder.ts";
 import { ModelLoadError } from "../model/model-load-error.ts";
 import { readIoSpec, type IdsDtype, type IoSpec } from "./io-spec.ts";
 import type { DecodeBatch } from "./decode-batch.ts";
+import { allocKv, kvGeometry } from "./kv-geometry.ts";
 
 /** One row's cache: the past tensors fed to the next step, and how many positions they hold. */
 export interface RowKv {
@@ -35,6 +36,10 @@ export class ModelRunner {
       intraOpNumThreads: options.threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: "all",
+      // Spinning pool threads burn the cores between runs, starving the
+      // worker's own JavaScript and the HTTP thread that must run between
+      // steps; measured here it halved throughput under load.
+      extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
     };
     let session: ort.InferenceSession;
     try {
@@ -95,6 +100,44 @@ export class ModelRunner {
   }
 
   /**
+   * Prefills several prompts in one run, right-padded (pads at the end,
+   * mask 0): every row's real tokens sit at [0, length) of the returned
+   * cache, which is exact for plain attention and for GroupQueryAttention
+   * alike. Returns each row's last-position logits and the batch cache.
+   */
+  async prefillBatch(prompts: ArrayLike<number>[]): Promise<{ logits: Float32Array[]; past: Record<string, ort.Tensor> }> {
+    const rows = prompts.length;
+    const width = Math.max(...prompts.map((p) => p.length));
+    const ids = new Int32Array(rows * width);
+    const positions = new Int32Array(rows * width);
+    const mask = ones(this.io.attentionMask!.dtype, rows * width, 0);
+    prompts.forEach((prompt, r) => {
+      for (let i = 0; i < prompt.length; i++) ids[r * width + i] = prompt[i]!;
+      for (let i = 0; i < width; i++) positions[r * width + i] = i;
+      fillOnes(mask, r * width, r * width + prompt.length);
+    });
+    const feeds: Record<string, ort.Tensor> = {};
+    const geometry = kvGeometry(this.io);
+    for (const layer of this.io.kv.layers) {
+      feeds[layer.pastKey] = allocKv(geometry, rows, 0);
+      if (layer.pastValue) feeds[layer.pastValue] = allocKv(geometry, rows, 0);
+    }
+    feeds[this.io.inputIds.name] = idsTensor(this.io.inputIds.dtype, ids, [rows, width]);
+    feeds[this.io.attentionMask!.name] = new ort.Tensor(this.io.attentionMask!.dtype, mask, [rows, width]);
+    if (this.io.positionIds) feeds[this.io.positionIds.name] = idsTensor(this.io.positionIds.dtype, positions, [rows, width]);
+    if (this.io.useCacheBranch) feeds[this.io.useCacheBranch] = new ort.Tensor("bool", Uint8Array.of(0), [1]);
+    const out = await this.session.run(feeds);
+    const past: Record<string, ort.Tensor> = {};
+    for (const layer of this.io.kv.layers) {
+      past[layer.pastKey] = out[layer.presentKey]!;
+      if (layer.pastValue && layer.presentValue) past[layer.pastValue] = out[layer.presentValue]!;
+    }
+    const logits = out[this.io.logits.name]!;
+    const vocab = this.io.logits.vocabSize;
+    return { logits: prompts.map((p, r) => positionLogits(logits, vocab, r * width + p.length - 1)), past };
+  }
+
+  /**
    * One decode step over a batch: every row gets its last token; returns
    * each row's logits (float32, fresh arrays) and advances the batch cache.
    */
@@ -132,25 +175,22 @@ export class ModelRunner {
 
 function rowLogits(logits: ort.Tensor, vocab: number, rows: number): Float32Array[] {
   const seq = logits.dims[1]!;
-  const out: Float32Array[] = [];
-  for (let r = 0; r < rows; r++) {
-    const start = (r * seq + seq - 1) * vocab;
-    out.push(
-      logits.type === "float16"
-        ? float16ToFloat32((logits.data as Uint16Array).subarray(start, start + vocab))
-        : (logits.data as Float32Array).slice(start, start + vocab),
-    );
-  }
-  return out;
+  return Array.from({ length: rows }, (_, r) => positionLogits(logits, vocab, r * seq + seq - 1));
 }
 
 function lastPositionLogits(logits: ort.Tensor, vocab: number): Float32Array {
-  const seq = logits.dims[1]!;
-  const start = (seq - 1) * vocab;
-  if (logits.type === "float16") {
-    return float16ToFloat32((logits.data as Uint16Array).subarray(start, start + vocab));
-  }
-  return (logits.data as Float32Array).slice(start, start + vocab);
+  return positionLogits(logits, vocab, logits.dims[1]! - 1);
+}
+
+/**
+ * The logits at flat position `index` (row * seq + position) as float32.
+ * A view, not a copy, for float32 models: the run's output is ours alone
+ * and each row's slice is disjoint, so processors may modify it in place.
+ */
+function positionLogits(logits: ort.Tensor, vocab: number, index: number): Float32Array {
+  const start = index * vocab;
+  if (logits.type === "float16") return float16ToFloat32((logits.data as Uint16Array).subarray(start, start + vocab));
+  return (logits.data as Float32Array).subarray(start, start + vocab);
 }
 
 function idsTensor(dtype: IdsDtype, values: ArrayLike<number>, dims: number[]): ort.Tensor {

@@ -36,8 +36,8 @@ export async function probePlacement(runner: ModelRunner): Promise<ProbeResult> 
   const build = (placement: NewPositionPlacement): DecodeBatch => {
     const batch = new DecodeBatch(geometry, runner.io.kv.layers, placement);
     batch.rebuild(() => false, [
-      { rowId: 0, past: long.past, length: long.length },
-      { rowId: 1, past: short.past, length: short.length },
+      { rowId: 0, past: long.past, sourceRow: 0, length: long.length },
+      { rowId: 1, past: short.past, sourceRow: 0, length: short.length },
     ]);
     return batch;
   };

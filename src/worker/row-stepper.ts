@@ -16,11 +16,14 @@ import { DecodeBatch, type NewPositionPlacement } from "./decode-batch.ts";
 import { kvGeometry } from "./kv-geometry.ts";
 import type { AdmitRow, StepResult } from "./messages.ts";
 import type { ModelRunner, RowKv } from "./model-runner.ts";
+import type * as ort from "onnxruntime-node";
 
 interface WorkerRow {
   rowId: number;
   /** Own cache while prefilling (and always, when the model cannot batch). */
   kv: RowKv;
+  /** After a batched prefill: the row's cache is row `sourceRow` of these tensors until it joins. */
+  prefilledIn: { past: Record<string, ort.Tensor>; sourceRow: number } | null;
   prompt: Int32Array;
   /** Prompt tokens already run. */
   prefilled: number;
@@ -59,10 +62,18 @@ export class RowStepper {
     if (this.batch) {
       this.batch.rebuild(
         (id) => this.rows.has(id),
-        joining.map((r) => ({ rowId: r.rowId, past: r.kv.past, length: r.kv.length })),
+        joining.map((r) => ({
+          rowId: r.rowId,
+          past: r.prefilledIn?.past ?? r.kv.past,
+          sourceRow: r.prefilledIn?.sourceRow ?? 0,
+          length: r.prompt.length,
+        })),
       );
-      // The batch holds their cache now; drop the private copies.
-      for (const row of joining) row.kv = this.runner.emptyKv();
+      // The batch holds their cache now; drop the prefill copies.
+      for (const row of joining) {
+        row.kv = this.runner.emptyKv();
+        row.prefilledIn = null;
+      }
       if (this.batch.size > 0) {
         const order = this.batch.rowIds.map((id) => this.rows.get(id)!);
         const logits = await this.runner.decode(this.batch, order.map((r) => r.lastToken));
@@ -73,6 +84,26 @@ export class RowStepper {
     }
 
     let budget = this.prefillChunk;
+    // Prompts that fit in this step's budget from scratch are prefilled together, right-padded.
+    const together: WorkerRow[] = [];
+    if (this.batch && this.runner.io.attentionMask) {
+      for (const row of this.rows.values()) {
+        if (row.phase !== "prefill" || row.prefilled > 0 || row.prompt.length > budget) continue;
+        together.push(row);
+        budget -= row.prompt.length;
+      }
+    }
+    if (together.length > 1) {
+      const { logits, past } = await this.runner.prefillBatch(together.map((r) => r.prompt));
+      together.forEach((row, i) => {
+        row.prefilled = row.prompt.length;
+        row.prefilledIn = { past, sourceRow: i };
+        row.phase = "joining";
+        this.sample(row, logits[i]!, out);
+      });
+    } else if (together.length === 1) {
+      budget += together[0]!.prompt.length;
+    }
     for (const row of this.rows.values()) {
       if (row.phase !== "prefill" || budget <= 0) continue;
       const take = Math.min(budget, row.prompt.length - row.prefilled);
@@ -91,6 +122,7 @@ export class RowStepper {
     return {
       rowId: a.rowId,
       kv: this.runner.emptyKv(),
+      prefilledIn: null,
       prompt: a.promptIds,
       prefilled: 0,
       phase: "prefill",

@@ -25,11 +25,12 @@ const MODELS = [
 ];
 
 describe.skipIf(!haveFixtures)("continuous batching gives the answers of batch 1", () => {
-  for (const model of MODELS) {
-    describe(model, () => {
+  // prefillChunk 4: long prompts prefilled in chunks; 512: prompts arriving together prefilled as one padded batch.
+  for (const [model, prefillChunk] of MODELS.flatMap((m) => [[m, 4], [m, 512]] as const)) {
+    describe(`${model}, prefill chunk ${prefillChunk}`, () => {
       let engine: OnnxEngine;
       beforeAll(async () => {
-        engine = await startEngine(fixturePath(model), { maxBatchSize: 16, prefillChunk: 4 });
+        engine = await startEngine(fixturePath(model), { maxBatchSize: 16, prefillChunk });
       });
       afterAll(() => engine.close(0));
 

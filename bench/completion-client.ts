@@ -1,0 +1,109 @@
+/**
+ * One streamed POST /v1/completions over real HTTP, timed on the client:
+ * start, every content chunk, the final chunk, and the usage. Optionally
+ * cancels itself through the stop endpoint after some content chunks and
+ * times the cancel -> final chunk latency.
+ */
+import { sseData } from "./sse-stream.ts";
+
+export interface CompletionSpec {
+  baseUrl: string;
+  model: string;
+  promptIds: number[];
+  maxTokens: number;
+  /** Token id -> bias; -100 on every EOS id so a request always runs to max_tokens. */
+  logitBias: Record<string, number>;
+  /** Cancel via POST /v1/completions/{id}/cancel once this many content chunks arrived. */
+  cancelAfterChunks?: number;
+  signal?: AbortSignal;
+}
+
+export interface StreamTiming {
+  id: string;
+  startMs: number;
+  /** performance.now() of each chunk with non-empty text. */
+  contentMs: number[];
+  /** Time of the chunk carrying finish_reason. */
+  finishMs: number | null;
+  finishReason: string | null;
+  completionTokens: number | null;
+  endMs: number;
+  /** Set when the stream was cancelled: when the cancel was sent and the status it got. */
+  cancelSentMs: number | null;
+  /** When the cancel call's own response arrived. */
+  cancelAnsweredMs: number | null;
+  cancelStatus: number | null;
+}
+
+interface CompletionChunk {
+  choices?: Array<{ text?: string; finish_reason?: string | null }>;
+  usage?: { completion_tokens?: number } | null;
+  error?: { message?: string };
+}
+
+export async function streamCompletion(spec: CompletionSpec): Promise<StreamTiming> {
+  const startMs = performance.now();
+  const res = await fetch(`${spec.baseUrl}/v1/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      model: spec.model,
+      prompt: spec.promptIds,
+      max_tokens: spec.maxTokens,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+      logit_bias: spec.logitBias,
+    }),
+    signal: spec.signal,
+  });
+  if (res.status !== 200 || !res.body) {
+    throw new Error(`POST /v1/completions: HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`);
+  }
+  const timing: StreamTiming = {
+    id: res.headers.get("x-request-id") ?? "",
+    startMs,
+    contentMs: [],
+    finishMs: null,
+    finishReason: null,
+    completionTokens: null,
+    endMs: startMs,
+    cancelSentMs: null,
+    cancelAnsweredMs: null,
+    cancelStatus: null,
+  };
+  let cancel: Promise<void> | null = null;
+  for await (const data of sseData(res.body)) {
+    if (data === "[DONE]") break;
+    const chunk = JSON.parse(data) as CompletionChunk;
+    if (chunk.error) throw new Error(`stream ${timing.id} failed: ${chunk.error.message ?? data}`);
+    const now = performance.now();
+    if (chunk.usage) timing.completionTokens = chunk.usage.completion_tokens ?? null;
+    const choice = chunk.choices?.[0];
+    if (!choice) continue;
+    if (choice.text) timing.contentMs.push(now);
+    if (choice.finish_reason) {
+      timing.finishMs = now;
+      timing.finishReason = choice.finish_reason;
+    }
+    if (cancel === null && spec.cancelAfterChunks !== undefined && timing.finishMs === null && timing.contentMs.length >= spec.cancelAfterChunks) {
+      cancel = sendCancel(spec.baseUrl, timing);
+    }
+  }
+  timing.endMs = performance.now();
+  if (cancel) await cancel;
+  return timing;
+}
+
+/** Fires the cancel without holding up the reader of the stream; never rejects (status -1 on a network error). */
+async function sendCancel(baseUrl: string, timing: StreamTiming): Promise<void> {
+  timing.cancelSentMs = performance.now();
+  try {
+    const res = await fetch(`${baseUrl}/v1/completions/${encodeURIComponent(timing.id)}/cancel`, { method: "POST" });
+    await res.arrayBuffer();
+    timing.cancelAnsweredMs = performance.now();
+    timing.cancelStatus = res.status;
+  } catch {
+    timing.cancelStatus = -1;
+  }
+}

@@ -1,0 +1,77 @@
+/** The printed result of one model: raw-loop lines, a scenario table, and the ratio lines against their targets. */
+import type { ModelResult } from "./model-bench.ts";
+import type { ScenarioRow } from "./server-scenarios.ts";
+import type { Percentiles } from "./stats.ts";
+import type { Workload } from "./workload.ts";
+
+const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : "-");
+const pair = (p: Percentiles): string => `${f1(p.p50)} / ${f1(p.p99)}`;
+const mib = (kib: number | null): string => (kib === null ? "-" : (kib / 1024).toFixed(1));
+const verdict = (ok: boolean): string => (ok ? "ok" : "BELOW TARGET");
+
+const COLUMNS: Array<[string, number, (r: ScenarioRow) => string]> = [
+  ["scenario", 26, (r) => r.name],
+  ["reqs", 5, (r) => String(r.metrics.requests)],
+  ["wall s", 7, (r) => (r.metrics.wallMs / 1000).toFixed(2)],
+  ["tok/s", 8, (r) => f1(r.metrics.tokensPerSec)],
+  ["TTFT p50/p99 ms", 17, (r) => pair(r.metrics.ttftMs)],
+  ["ITL p50/p99 ms", 15, (r) => pair(r.metrics.itlMs)],
+  ["E2E p50/p99 ms", 17, (r) => pair(r.metrics.e2eMs)],
+  ["peak MiB", 9, (r) => mib(r.peakKiB)],
+  ["RSS MiB", 8, (r) => mib(r.rssAfterKiB)],
+];
+
+function table(rows: ScenarioRow[]): string[] {
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(COLUMNS[i]![1]) : c.padStart(COLUMNS[i]![1]))).join("  ");
+  return [line(COLUMNS.map(([h]) => h)), ...rows.map((r) => line(COLUMNS.map(([, , cell]) => cell(r))))];
+}
+
+export function formatModelReport(result: ModelResult, workload: Workload, threads: number): string {
+  const { model, raw, batching: b, oneAtATime } = result;
+  const out: string[] = [];
+  out.push(`== ${model.name} (${model.dir})`);
+  out.push(
+    `   prompt ${workload.promptLength} token ids, max_tokens ${workload.maxTokens} (EOS ${model.eosIds.join(",")} biased -100), ` +
+      `threads ${threads}, server boot ${(result.bootMs / 1000).toFixed(1)} s`,
+  );
+  for (const r of raw) {
+    out.push(
+      `   raw loop batch ${String(r.batch).padStart(2)}: prefill ${r.batch}x${r.promptLength} tok ${f1(r.prefillMs)} ms; ` +
+        `decode ${r.batch}x${r.tokensPerRow - 1} tok in ${f1(r.decodeMs)} ms = ${f1(r.decodeTokensPerSec)} tok/s ` +
+        `(median of ${workload.rawRepeats} runs)`,
+    );
+  }
+  out.push("");
+  out.push(...table([b.c1, b.c4, b.c16, b.poisson, oneAtATime]).map((l) => `   ${l}`));
+  out.push(
+    `   peak = VmHWM of the server process ${b.peakPerScenario ? "during each scenario" : "since it started (clear_refs refused)"}; ` +
+      `RSS = VmRSS after it; Poisson rate = ${workload.poissonLoad} x c=16 throughput`,
+  );
+  out.push("");
+
+  const raw1 = raw.find((r) => r.batch === 1)!;
+  const raw16 = raw.find((r) => r.batch === 16)!;
+  const streamRatio = b.c1.metrics.streamDecodeTokensPerSec / raw1.decodeTokensPerSec;
+  const rawRatio = b.c16.metrics.tokensPerSec / raw16.decodeTokensPerSec;
+  const serialRatio = b.c16.metrics.tokensPerSec / oneAtATime.metrics.tokensPerSec;
+  const step = b.c16.metrics.itlMs.p50;
+  const cancelSteps = b.cancel.latencyMs.p99 / step;
+  out.push(
+    `   batch-1 streaming over HTTP / raw batch-1 loop = ${streamRatio.toFixed(2)} (target >= 0.95) ${verdict(streamRatio >= 0.95)}` +
+      `  [c=1 stream decode ${f1(b.c1.metrics.streamDecodeTokensPerSec)} tok/s vs raw ${f1(raw1.decodeTokensPerSec)} tok/s]`,
+  );
+  out.push(
+    `   c=16 aggregate / raw batch-16 loop = ${rawRatio.toFixed(2)} (target >= 0.80) ${verdict(rawRatio >= 0.8)}` +
+      `  [${f1(b.c16.metrics.tokensPerSec)} vs ${f1(raw16.decodeTokensPerSec)} tok/s]`,
+  );
+  out.push(
+    `   c=16 aggregate / one-at-a-time = ${serialRatio.toFixed(2)} (target >= 4) ${verdict(serialRatio >= 4)}` +
+      `  [${f1(b.c16.metrics.tokensPerSec)} vs ${f1(oneAtATime.metrics.tokensPerSec)} tok/s]`,
+  );
+  out.push(
+    `   cancel p99 = ${f1(b.cancel.latencyMs.p99)} ms = ${cancelSteps.toFixed(2)} steps (target <= 1 step) ${verdict(cancelSteps <= 1)}` +
+      `  [p50 ${f1(b.cancel.latencyMs.p50)} ms; cancel call round trip p50/p99 ${pair(b.cancel.roundTripMs)} ms; ` +
+      `${b.cancel.cancelled}/${b.cancel.attempted} cancelled; step = c=16 ITL p50 ${f1(step)} ms]`,
+  );
+  return out.join("\n");
+}
