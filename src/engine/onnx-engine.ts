@@ -69,7 +69,11 @@ export class OnnxEngine implements Engine {
       ownedBy: "onnx-openai-server",
       contextLength: folder.contextLength,
     };
-    this.scheduler = new Scheduler({ maxBatchSize: options.maxBatchSize, maxTokensInFlight: options.maxTokensInFlight });
+    this.scheduler = new Scheduler({
+      maxBatchSize: options.maxBatchSize,
+      maxTokensInFlight: options.maxTokensInFlight,
+      eosIds: folder.special.eos,
+    });
     this.scheduler.on("released", (id) => this.events.emit("released", id));
     this.scheduler.on("stepFailed", (error) => options.logger.error({ err: error }, "model step failed"));
   }

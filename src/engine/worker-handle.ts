@@ -7,7 +7,8 @@ import { EventEmitter } from "node:events";
 import { Worker } from "node:worker_threads";
 import { ApiError } from "../errors.ts";
 import type { PromptInput } from "./types.ts";
-import type { AdmitRow, FromWorker, StepResult, ToWorker, WorkerInit, WorkerModelInfo } from "../worker/messages.ts";
+import type { AdmitRow, FromWorker, ToWorker, WorkerInit, WorkerModelInfo } from "../worker/messages.ts";
+import type { StepRunner, StepRunnerEvents } from "./scheduler.ts";
 
 // Under tsx/vitest the sources are .ts; in dist they are .js.
 const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
@@ -25,11 +26,12 @@ export class WorkerDiedError extends Error {
   }
 }
 
-export class WorkerHandle extends EventEmitter<{ dead: [Error] }> {
+export class WorkerHandle extends EventEmitter<{ dead: [Error] }> implements StepRunner {
+  /** Each step's tokens as the worker posts them, and step failures. */
+  readonly steps = new EventEmitter<StepRunnerEvents>();
   readonly ready: Promise<WorkerModelInfo>;
   private readonly worker: Worker;
   private readonly encodes = new Map<number, Pending<Int32Array>>();
-  private readonly steps = new Map<number, Pending<StepResult>>();
   private nextId = 1;
   private deadError: Error | null = null;
   private readyReached = false;
@@ -78,18 +80,18 @@ export class WorkerHandle extends EventEmitter<{ dead: [Error] }> {
     return this.request(this.encodes, requestId, { type: "encode", requestId, prompt });
   }
 
-  step(admit: AdmitRow[], release: Int32Array): Promise<StepResult> {
-    const stepId = this.nextId++;
+  send(admit: AdmitRow[], release: Int32Array): void {
+    if (!this.alive) return;
     const transfer = [release.buffer as ArrayBuffer];
     for (const a of admit) transfer.push(a.promptIds.buffer as ArrayBuffer);
-    return this.request(this.steps, stepId, { type: "step", stepId, admit, release }, transfer);
+    this.post({ type: "control", admit, release }, transfer);
   }
 
   /** Asks the worker to release its session and exit; resolves when it has. */
   async close(): Promise<void> {
     if (!this.alive) return;
     const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
-    this.send({ type: "shutdown" });
+    this.post({ type: "shutdown" });
     const timer = setTimeout(() => void this.worker.terminate(), 5000);
     await exited;
     clearTimeout(timer);
@@ -104,11 +106,11 @@ export class WorkerHandle extends EventEmitter<{ dead: [Error] }> {
     if (this.deadError) return Promise.reject(this.deadError);
     return new Promise<T>((resolve, reject) => {
       table.set(id, { resolve, reject });
-      this.send(message, transfer);
+      this.post(message, transfer);
     });
   }
 
-  private send(message: ToWorker, transfer: ArrayBuffer[] = []): void {
+  private post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
     this.worker.postMessage(message, transfer);
   }
 
@@ -127,10 +129,10 @@ export class WorkerHandle extends EventEmitter<{ dead: [Error] }> {
         return;
       }
       case "stepDone":
-        settle(this.steps, message.stepId, (p) => p.resolve(message));
+        this.steps.emit("result", message);
         return;
       case "stepError":
-        settle(this.steps, message.stepId, (p) => p.reject(new Error(`step failed in worker: ${message.message}`)));
+        this.steps.emit("failed", new Error(`step ${message.stepId} failed in worker: ${message.message}`));
         return;
       default:
         return;
@@ -140,10 +142,8 @@ export class WorkerHandle extends EventEmitter<{ dead: [Error] }> {
   private die(error: Error): void {
     if (this.deadError) return;
     this.deadError = error instanceof WorkerDiedError ? error : new WorkerDiedError(error.message);
-    for (const table of [this.encodes, this.steps] as Array<Map<number, Pending<unknown>>>) {
-      for (const p of table.values()) p.reject(this.deadError);
-      table.clear();
-    }
+    for (const p of this.encodes.values()) p.reject(this.deadError);
+    this.encodes.clear();
     this.emit("dead", this.deadError);
   }
 }

@@ -23,12 +23,18 @@ export interface AdmitRow {
   stream: number;
   /** null: no logprobs; n: the number of top alternatives to report. */
   logprobs: number | null;
+  /** The worker ends the row by itself after this many tokens or an EOS id, without waiting for a release. */
+  maxTokens: number;
+  eosIds: readonly number[];
 }
 
 export type ToWorker =
   | { type: "encode"; requestId: number; prompt: PromptInput }
-  /** Admit new rows, release ended ones, and advance every row the worker holds by one step. */
-  | { type: "step"; stepId: number; admit: AdmitRow[]; release: Int32Array }
+  /**
+   * Admit new rows and release ended ones at the next step boundary. The
+   * worker steps on its own while it holds rows; no message per step.
+   */
+  | { type: "control"; admit: AdmitRow[]; release: Int32Array }
   | { type: "shutdown" };
 
 /** What a worker learned from the session and the tokenizer, sent once. */
@@ -74,6 +80,8 @@ export interface StepResult {
   texts: string[];
   /** Per row: the token texts (for logprobs) when asked, else null. */
   logprobs: Array<(StepTokenLogprobs & { tokenText: string; topTexts: string[] }) | null>;
+  /** Rows the worker dropped at this boundary (released, or ended by EOS / max tokens): their KV is freed. */
+  released: Int32Array;
 }
 
 export type FromWorker =
@@ -82,4 +90,5 @@ export type FromWorker =
   | { type: "encoded"; requestId: number; ids: Int32Array }
   | { type: "encodeError"; requestId: number; error: SerializedApiError }
   | StepResult
+  /** The step failed; the worker dropped every row it held. */
   | { type: "stepError"; stepId: number; message: string };

@@ -1,5 +1,6 @@
 /**
- * The rows a worker holds and the step that advances them. One step:
+ * The rows a worker holds and the step that advances them. Admissions and
+ * releases arrive any time and take effect at the next step. One step:
  *   1. drop released rows and let rows that finished prefill join the batch
  *      (one rebuild of the batch cache);
  *   2. one batched decode run over every decoding row;
@@ -32,11 +33,16 @@ interface WorkerRow {
   detokenizer: IncrementalDetokenizer;
   lastToken: number;
   logprobs: number | null;
+  generated: number;
+  maxTokens: number;
+  eosIds: readonly number[];
 }
 
 export class RowStepper {
   private readonly rows = new Map<number, WorkerRow>();
   private readonly batch: DecodeBatch | null;
+  /** Rows dropped since the last step result, reported with the next one. */
+  private released: number[] = [];
 
   constructor(
     private readonly runner: ModelRunner,
@@ -51,9 +57,26 @@ export class RowStepper {
     return this.rows.size;
   }
 
-  async step(stepId: number, admit: AdmitRow[], release: Int32Array): Promise<StepResult> {
-    for (const id of release) this.rows.delete(id);
+  /** True when a step has something to do or to report. */
+  get hasWork(): boolean {
+    return this.rows.size > 0 || this.released.length > 0;
+  }
+
+  /** Applies admissions and releases; takes effect at the next step. Unknown ids (already ended here) are ignored. */
+  apply(admit: AdmitRow[], release: Int32Array): void {
+    for (const id of release) if (this.rows.delete(id)) this.released.push(id);
     for (const a of admit) this.rows.set(a.rowId, this.newRow(a));
+  }
+
+  /** Drops every row (after a failed step); returns their ids. */
+  dropAll(): number[] {
+    const ids = [...this.rows.keys()];
+    this.rows.clear();
+    this.batch?.rebuild(() => false, []);
+    return ids;
+  }
+
+  async step(stepId: number): Promise<StepResult> {
     const out = new StepOutput(stepId);
 
     const joining = [...this.rows.values()].filter((r) => r.phase === "joining");
@@ -115,7 +138,16 @@ export class RowStepper {
         this.sample(row, logits, out);
       }
     }
-    return out.result();
+    // Rows that reached EOS or their token limit leave now; the engine needs no round trip for them.
+    for (const [id, row] of this.rows) {
+      if (row.generated >= row.maxTokens || row.eosIds.includes(row.lastToken)) {
+        this.rows.delete(id);
+        this.released.push(id);
+      }
+    }
+    const released = this.released;
+    this.released = [];
+    return out.result(released);
   }
 
   private newRow(a: AdmitRow): WorkerRow {
@@ -130,6 +162,9 @@ export class RowStepper {
       detokenizer: new IncrementalDetokenizer({ decode: (ids) => this.decode(ids) }, a.promptIds),
       lastToken: -1,
       logprobs: a.logprobs,
+      generated: 0,
+      maxTokens: a.maxTokens,
+      eosIds: a.eosIds,
     };
   }
 
@@ -137,6 +172,7 @@ export class RowStepper {
     const raw = row.logprobs !== null ? logits.slice() : null;
     const token = row.sampler.sample(logits);
     row.lastToken = token;
+    row.generated++;
     const lp = raw && row.logprobs !== null ? this.describeLogprobs(raw, token, row.logprobs) : null;
     out.add(row.rowId, token, row.detokenizer.push(token), lp);
   }
@@ -168,9 +204,10 @@ class StepOutput {
     this.logprobs.push(logprobs);
   }
 
-  result(): StepResult {
+  result(released: number[]): StepResult {
     return {
       type: "stepDone",
+      released: Int32Array.from(released),
       stepId: this.stepId,
       rowIds: Int32Array.from(this.rowIds),
       tokens: Int32Array.from(this.tokens),

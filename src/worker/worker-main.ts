@@ -31,6 +31,25 @@ async function start(init: WorkerInit): Promise<void> {
   const chunked = await probeChunkedPrefill(runner);
   const stepper = new RowStepper(runner, tokenizer, probe.placement, chunked ? init.prefillChunk : Number.POSITIVE_INFINITY);
 
+  // Steps run back to back while there are rows: the engine is told of each
+  // step's tokens but is never waited for. Control messages land between steps.
+  let looping = false;
+  let stepId = 0;
+  const runSteps = async (): Promise<void> => {
+    looping = true;
+    while (stepper.hasWork) {
+      const id = ++stepId;
+      try {
+        const result = await stepper.step(id);
+        post(result, [result.rowIds.buffer as ArrayBuffer, result.tokens.buffer as ArrayBuffer, result.released.buffer as ArrayBuffer]);
+      } catch (error) {
+        stepper.dropAll();
+        post({ type: "stepError", stepId: id, message: (error as Error).message });
+      }
+    }
+    looping = false;
+  };
+
   port!.on("message", (message: ToWorker) => {
     switch (message.type) {
       case "encode":
@@ -41,11 +60,9 @@ async function start(init: WorkerInit): Promise<void> {
           post({ type: "encodeError", requestId: message.requestId, error: serializeError(error) });
         }
         return;
-      case "step":
-        stepper.step(message.stepId, message.admit, message.release).then(
-          (result) => post(result, [result.rowIds.buffer as ArrayBuffer, result.tokens.buffer as ArrayBuffer]),
-          (error: Error) => post({ type: "stepError", stepId: message.stepId, message: error.message }),
-        );
+      case "control":
+        stepper.apply(message.admit, message.release);
+        if (!looping) void runSteps();
         return;
       case "shutdown":
         void runner.release().finally(() => port!.close());

@@ -25,7 +25,7 @@ describe.skipIf(!haveFixtures)("batched prefill", () => {
       const runner = await ModelRunner.create(loadModelFolder(fixturePath(name)), { device: "cpu", threads: 1 });
       const half = runner.io.logits.dtype === "float16";
       const tolerance = half ? 2e-3 : 1e-5;
-      const alone = [];
+      const alone: Float32Array[][] = [];
       for (const prompt of PROMPTS) {
         const kv = runner.emptyKv();
         const first = (await runner.forward(kv, prompt)).slice();

@@ -5,25 +5,71 @@
  */
 import { describe, expect, it } from "vitest";
 import { EngineRequest } from "../../src/engine/engine-request.ts";
-import { Scheduler, type StepRunner } from "../../src/engine/scheduler.ts";
-import type { AdmitRow, StepResult } from "../../src/worker/messages.ts";
+import { EventEmitter } from "node:events";
+import { Scheduler, type StepRunner, type StepRunnerEvents } from "../../src/engine/scheduler.ts";
+import type { AdmitRow } from "../../src/worker/messages.ts";
 import { collect, textRequest } from "../support/engine.ts";
 
-/** Gives every row it holds one token per step ("x"), and records what each step asked. */
+/**
+ * A worker that steps on its own while it holds rows, like the real one:
+ * every held row gets token 7 ("x") per step; control messages land at the
+ * next boundary; rows end by themselves at their max tokens.
+ */
 class FakeRunner implements StepRunner {
   alive = true;
-  readonly steps: Array<{ admit: number[]; release: number[]; held: number[] }> = [];
-  private readonly held = new Set<number>();
+  readonly steps = new EventEmitter<StepRunnerEvents>();
+  readonly log: Array<{ admit: number[]; release: number[]; held: number[] }> = [];
+  private readonly held = new Map<number, { generated: number; maxTokens: number }>();
+  private pending: Array<{ admit: AdmitRow[]; release: Int32Array }> = [];
+  private looping = false;
   failNext = false;
 
-  async step(admit: AdmitRow[], release: Int32Array): Promise<StepResult> {
-    await Promise.resolve();
-    for (const id of release) this.held.delete(id);
-    for (const a of admit) this.held.add(a.rowId);
-    this.steps.push({ admit: admit.map((a) => a.rowId), release: [...release], held: [...this.held] });
-    if (this.failNext) throw new Error("boom");
-    const rowIds = Int32Array.from(this.held);
-    return { type: "stepDone", stepId: this.steps.length, rowIds, tokens: rowIds.map(() => 7), texts: [...rowIds].map(() => "x"), logprobs: [...rowIds].map(() => null) };
+  send(admit: AdmitRow[], release: Int32Array): void {
+    this.pending.push({ admit, release });
+    if (!this.looping) void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    this.looping = true;
+    let stepId = 0;
+    while (this.held.size > 0 || this.pending.length > 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const released: number[] = [];
+      const admitted: number[] = [];
+      const releasedByMessage: number[] = [];
+      for (const { admit, release } of this.pending.splice(0)) {
+        for (const id of release) if (this.held.delete(id)) releasedByMessage.push(id);
+        for (const a of admit) {
+          this.held.set(a.rowId, { generated: 0, maxTokens: a.maxTokens });
+          admitted.push(a.rowId);
+        }
+      }
+      released.push(...releasedByMessage);
+      this.log.push({ admit: admitted, release: releasedByMessage, held: [...this.held.keys()] });
+      if (this.failNext) {
+        this.failNext = false;
+        this.held.clear();
+        this.steps.emit("failed", new Error("boom"));
+        continue;
+      }
+      const rowIds = Int32Array.from(this.held.keys());
+      for (const [id, row] of this.held) {
+        if (++row.generated >= row.maxTokens) {
+          this.held.delete(id);
+          released.push(id);
+        }
+      }
+      this.steps.emit("result", {
+        type: "stepDone",
+        stepId: ++stepId,
+        rowIds,
+        tokens: rowIds.map(() => 7),
+        texts: [...rowIds].map(() => "x"),
+        logprobs: [...rowIds].map(() => null),
+        released: Int32Array.from(released),
+      });
+    }
+    this.looping = false;
   }
 }
 
@@ -47,7 +93,7 @@ const idle = (s: Scheduler): Promise<void> => new Promise((resolve) => s.once("i
 
 describe("scheduler", () => {
   it("admits up to the batch size in arrival order; later rows join as earlier ones finish", async () => {
-    const scheduler = new Scheduler({ maxBatchSize: 2, maxTokensInFlight: 1000 });
+    const scheduler = new Scheduler({ maxBatchSize: 2, maxTokensInFlight: 1000, eosIds: [2] });
     const runner = new FakeRunner();
     const [a, b, c] = [request("a", 2), request("b", 5), request("c", 1)];
     // Queued before the worker exists, so the first step sees all three.
@@ -57,31 +103,32 @@ describe("scheduler", () => {
     const outs = await Promise.all([a, b, c].map((r) => collect(r.channel)));
     await done;
     expect(outs.map((o) => o.text[0])).toEqual(["xx", "xxxxx", "x"]);
-    expect(runner.steps[0]!.admit).toEqual([a.rows[0]!.rowId, b.rows[0]!.rowId]);
-    // a finishes after step 2; it is released and c admitted at step 3.
-    expect(runner.steps[2]).toMatchObject({ admit: [c.rows[0]!.rowId], release: [a.rows[0]!.rowId] });
-    expect(Math.max(...runner.steps.map((s) => s.held.length))).toBe(2);
-    expect(runner.steps.at(-1)!.held).toEqual([]);
+    expect(runner.log[0]!.admit).toEqual([a.rows[0]!.rowId, b.rows[0]!.rowId]);
+    // a ends by itself after its 2nd token (no release message needed); c takes its place at step 3.
+    expect(runner.log[2]).toMatchObject({ admit: [c.rows[0]!.rowId], release: [] });
+    expect(runner.log[2]!.held).not.toContain(a.rows[0]!.rowId);
+    expect(Math.max(...runner.log.map((s) => s.held.length))).toBe(2);
+    expect(scheduler.runningRows).toBe(0);
   });
 
   it("waits for KV room instead of overcommitting, and keeps first-come order", async () => {
     // a needs 4+10, b needs 4+10: together over the budget of 20.
-    const scheduler = new Scheduler({ maxBatchSize: 8, maxTokensInFlight: 20 });
+    const scheduler = new Scheduler({ maxBatchSize: 8, maxTokensInFlight: 20, eosIds: [2] });
     const runner = new FakeRunner();
     const [a, b, small] = [request("a", 10), request("b", 10), request("small", 1)];
     for (const r of [a, b, small]) scheduler.enqueue(r);
     scheduler.addRunner(runner);
     await Promise.all([a, b, small].map((r) => collect(r.channel)));
-    const admittedAt = (r: EngineRequest): number => runner.steps.findIndex((s) => s.admit.includes(r.rows[0]!.rowId));
+    const admittedAt = (r: EngineRequest): number => runner.log.findIndex((s) => s.admit.includes(r.rows[0]!.rowId));
     expect(admittedAt(a)).toBe(0);
     // b waits for a; small arrived after b and does not overtake it.
     expect(admittedAt(b)).toBeGreaterThanOrEqual(10);
     expect(admittedAt(small)).toBeGreaterThanOrEqual(admittedAt(b));
-    for (const s of runner.steps) expect(s.held.length).toBeLessThanOrEqual(2);
+    for (const s of runner.log) expect(s.held.length).toBeLessThanOrEqual(2);
   });
 
   it("a row whose request ended leaves at the next step; a cancelled queued row never reaches the runner", async () => {
-    const scheduler = new Scheduler({ maxBatchSize: 1, maxTokensInFlight: 1000 });
+    const scheduler = new Scheduler({ maxBatchSize: 1, maxTokensInFlight: 1000, eosIds: [2] });
     const runner = new FakeRunner();
     scheduler.addRunner(runner);
     const released: string[] = [];
@@ -96,18 +143,20 @@ describe("scheduler", () => {
     await it.next();
     await it.next();
     long.cancel();
-    const stepsAtCancel = runner.steps.length;
+    const stepsAtCancel = runner.log.length;
     await idle(scheduler);
     expect(released).toEqual(["queued", "long"]);
-    const after = runner.steps.slice(stepsAtCancel);
-    // At most the step already in flight, then the releasing step.
-    expect(after.length).toBeLessThanOrEqual(2);
-    expect(after.at(-1)!.release).toEqual([long.rows[0]!.rowId]);
-    expect(runner.steps.flatMap((s) => s.admit)).not.toContain(queued.rows[0]!.rowId);
+    const after = runner.log.slice(stepsAtCancel);
+    // The release lands at the next step boundary: at most the step already under way runs first.
+    const at = after.findIndex((s) => s.release.includes(long.rows[0]!.rowId));
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(at).toBeLessThanOrEqual(1);
+    expect(after[at]!.held).toEqual([]);
+    expect(runner.log.flatMap((s) => s.admit)).not.toContain(queued.rows[0]!.rowId);
   });
 
   it("a failed step fails every row of that worker with a hidden-message 500", async () => {
-    const scheduler = new Scheduler({ maxBatchSize: 4, maxTokensInFlight: 1000 });
+    const scheduler = new Scheduler({ maxBatchSize: 4, maxTokensInFlight: 1000, eosIds: [2] });
     const runner = new FakeRunner();
     runner.failNext = true;
     const failures: Error[] = [];
