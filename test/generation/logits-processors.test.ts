@@ -18,6 +18,7 @@ import {
   topP,
   type RowHistory,
 } from "../../src/generation/logits-processors.ts";
+import { greedy } from "../support/engine.ts";
 
 const NEG = Number.NEGATIVE_INFINITY;
 const row = (...values: number[]): Float32Array => Float32Array.from(values);
@@ -28,17 +29,8 @@ const history = (seen: number[], counts: Array<[number, number]> = []): RowHisto
   generatedCounts: new Map(counts),
 });
 
-const neutral: SamplingParams = {
-  temperature: 1,
-  topP: 1,
-  topK: 0,
-  minP: 0,
-  seed: null,
-  presencePenalty: 0,
-  frequencyPenalty: 0,
-  repetitionPenalty: 1,
-  logitBias: [],
-};
+/** Every setting off, sampling at temperature 1. */
+const neutral: SamplingParams = { ...greedy, temperature: 1 };
 
 /*
  * softmax([1, 2, 3, 4]) = e^i / (e + e^2 + e^3 + e^4), with

@@ -7,21 +7,11 @@ import type { SamplingParams } from "../../src/engine/types.ts";
 import { softmax } from "../../src/generation/logits-processors.ts";
 import { SeededRandom } from "../../src/generation/rng.ts";
 import { argmax, drawFrom, RowSampler } from "../../src/generation/sampler.ts";
+import { greedy } from "../support/engine.ts";
 
 const NEG = Number.NEGATIVE_INFINITY;
 const row = (...values: number[]): Float32Array => Float32Array.from(values);
 
-const greedy: SamplingParams = {
-  temperature: 0,
-  topP: 1,
-  topK: 0,
-  minP: 0,
-  seed: null,
-  presencePenalty: 0,
-  frequencyPenalty: 0,
-  repetitionPenalty: 1,
-  logitBias: [],
-};
 const sampled: SamplingParams = { ...greedy, temperature: 1 };
 
 /** A fixed, fairly flat row so draws vary. */
