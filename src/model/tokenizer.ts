@@ -44,6 +44,7 @@ export function loadTokenizer(folder: ModelFolder): LoadedTokenizer {
   const special = added.filter((t) => t.special === true);
   try {
     const full = new Tokenizer(json, folder.tokenizerConfig);
+    narrowByteLevelAddedTokens(full);
     const plain = new Tokenizer({ ...json, added_tokens: added.filter((t) => t.special !== true) }, folder.tokenizerConfig);
     const vocab = full.get_vocab(true);
     const size = Math.max(vocab.size, ...added.map((t) => t.id + 1));
@@ -60,4 +61,20 @@ export function loadTokenizer(folder: ModelFolder): LoadedTokenizer {
   } catch (error) {
     throw new ModelLoadError(folder.tokenizerPath, `unsupported tokenizer (${(error as Error).message})`);
   }
+}
+
+/**
+ * The library's ByteLevel decoder looks every token up in a linear list of
+ * added tokens (to pass them through verbatim), which costs milliseconds per
+ * token on vocabularies with tens of thousands of added tokens. Only added
+ * tokens whose text the byte-level alphabet cannot express need that
+ * treatment; for the others byte-decoding yields the same text. So the list
+ * is narrowed to those. (A documented internal of @huggingface/tokenizers
+ * 0.2: Tokenizer.decoder.added_tokens and ByteLevel's byte_decoder.)
+ */
+function narrowByteLevelAddedTokens(tokenizer: Tokenizer): void {
+  const decoder = tokenizer.decoder as unknown as { added_tokens?: Array<{ content: string }>; byte_decoder?: Record<string, number> } | null;
+  const alphabet = decoder?.byte_decoder;
+  if (!decoder || !alphabet || !Array.isArray(decoder.added_tokens)) return;
+  decoder.added_tokens = decoder.added_tokens.filter((t) => [...t.content].some((c) => alphabet[c] === undefined));
 }
