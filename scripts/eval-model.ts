@@ -51,6 +51,7 @@ const engine = await OnnxEngine.create({
   maxQueue: 100_000,
   maxPromptTokens: null,
   prefillChunk: 512,
+  ortSpinning: "auto",
   maxTokensInFlight: 1 << 20,
   logger: pino({ level: "warn" }),
 });

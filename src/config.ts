@@ -26,6 +26,8 @@ export interface ServerConfig {
   maxTokensInFlight: number;
   /** Prompt tokens prefilled per worker step, so long prompts do not stall decoding rows. */
   prefillChunk: number;
+  /** ONNX Runtime pool threads spin between runs: "auto" spins for large models only (see model-runner.ts). */
+  ortSpinning: "auto" | "on" | "off";
   /** Waiting requests before 429. */
   maxQueue: number;
   maxN: number;
@@ -106,6 +108,7 @@ const OPTIONS = {
   threads: { flag: "threads", env: "THREADS", defaultText: "cpus / workers", help: "intra-op threads per worker" },
   maxBatchSize: { flag: "max-batch-size", env: "MAX_BATCH_SIZE", defaultText: "16", help: "rows per worker step" },
   maxTokensInFlight: { flag: "max-tokens-in-flight", env: "MAX_TOKENS_IN_FLIGHT", defaultText: "65536", help: "KV-cache tokens per worker (admission waits above)" },
+  ortSpinning: { flag: "ort-spinning", env: "ORT_SPINNING", defaultText: "auto", help: "ONNX Runtime thread spinning: auto|on|off" },
   prefillChunk: { flag: "prefill-chunk", env: "PREFILL_CHUNK", defaultText: "512", help: "prompt tokens prefilled per step" },
   maxQueue: { flag: "max-queue", env: "MAX_QUEUE", defaultText: "256", help: "waiting requests before 429" },
   maxN: { flag: "max-n", env: "MAX_N", defaultText: "8", help: "largest accepted n" },
@@ -143,6 +146,7 @@ const configSchema = z
     maxBatchSize: integer(1, 4096),
     maxTokensInFlight: integer(16, 100_000_000),
     prefillChunk: integer(1, 1_000_000),
+    ortSpinning: z.enum(["auto", "on", "off"], { error: "expected auto, on or off" }),
     maxQueue: integer(0, 1_000_000),
     maxN: integer(1, 128),
     maxStop: integer(0, 64),
@@ -176,6 +180,7 @@ function defaults(): Record<OptionKey, string | null> {
     maxBatchSize: "16",
     maxTokensInFlight: "65536",
     prefillChunk: "512",
+    ortSpinning: "auto",
     maxQueue: "256",
     maxN: "8",
     maxStop: "4",

@@ -37,6 +37,7 @@ async function main(): Promise<void> {
       maxQueue: config.maxQueue,
       maxPromptTokens: config.maxPromptTokens,
       prefillChunk: config.prefillChunk,
+      ortSpinning: config.ortSpinning,
       maxTokensInFlight: config.maxTokensInFlight,
       logger,
     });

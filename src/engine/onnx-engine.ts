@@ -37,6 +37,7 @@ export interface OnnxEngineOptions {
   maxTokensInFlight: number;
   /** Prompt tokens prefilled per worker step, so long prompts do not stall decoding rows. */
   prefillChunk: number;
+  ortSpinning: "auto" | "on" | "off";
   logger: Logger;
 }
 
@@ -260,6 +261,7 @@ export class OnnxEngine implements Engine {
       device: this.options.device,
       threads: this.options.threads,
       prefillChunk: this.options.prefillChunk,
+      ortSpinning: this.options.ortSpinning,
     });
     this.workers.push(worker);
     worker.on("dead", (error) => this.onWorkerDead(worker, error));

@@ -11,6 +11,7 @@ export interface WorkerInit {
   threads: number;
   /** Prompt tokens prefilled per step, across rows. */
   prefillChunk: number;
+  ortSpinning: "auto" | "on" | "off";
 }
 
 export interface AdmitRow {

@@ -25,6 +25,7 @@ export function startEngine(modelPath: string, overrides: Partial<OnnxEngineOpti
     maxQueue: 64,
     maxPromptTokens: null,
     prefillChunk: 512,
+    ortSpinning: "auto",
     maxTokensInFlight: 65536,
     logger: pino({ level: "silent" }),
     ...overrides,
