@@ -97,9 +97,11 @@ export class WorkerHandle extends EventEmitter<{ dead: [Error] }> implements Ste
     clearTimeout(timer);
   }
 
-  /** For fault-injection tests: kills the thread as a crash would. */
+  /** For fault-injection tests: the thread dies of an uncaught error at its next step boundary. */
   async kill(): Promise<void> {
-    await this.worker.terminate();
+    const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
+    this.post({ type: "crash" });
+    await exited;
   }
 
   private request<T>(table: Map<number, Pending<T>>, id: number, message: ToWorker, transfer: ArrayBuffer[] = []): Promise<T> {

@@ -36,7 +36,9 @@ export type ToWorker =
    * worker steps on its own while it holds rows; no message per step.
    */
   | { type: "control"; admit: AdmitRow[]; release: Int32Array }
-  | { type: "shutdown" };
+  | { type: "shutdown" }
+  /** Fault injection for tests: the thread dies with an uncaught error at its next step boundary. */
+  | { type: "crash" };
 
 /** What a worker learned from the session and the tokenizer, sent once. */
 export interface WorkerModelInfo {

@@ -33,11 +33,22 @@ async function start(init: WorkerInit): Promise<void> {
 
   // Steps run back to back while there are rows: the engine is told of each
   // step's tokens but is never waited for. Control messages land between steps.
+  // Native runs must never be cut off mid-flight (onnxruntime-node aborts
+  // the process when its callback finds the thread gone), so shutdown and
+  // the test-only crash wait for the boundary between two steps.
   let looping = false;
   let stepId = 0;
+  let boundary: "shutdown" | "crash" | null = null;
+  const atBoundary = (): void => {
+    if (boundary === "crash") throw new Error("fault injection: worker crash requested");
+    if (boundary === "shutdown") {
+      stepper.dropAll();
+      void runner.release().finally(() => port!.close());
+    }
+  };
   const runSteps = async (): Promise<void> => {
     looping = true;
-    while (stepper.hasWork) {
+    while (stepper.hasWork && boundary === null) {
       const id = ++stepId;
       try {
         const result = await stepper.step(id);
@@ -48,6 +59,7 @@ async function start(init: WorkerInit): Promise<void> {
       }
     }
     looping = false;
+    atBoundary();
   };
 
   port!.on("message", (message: ToWorker) => {
@@ -61,11 +73,14 @@ async function start(init: WorkerInit): Promise<void> {
         }
         return;
       case "control":
+        if (boundary !== null) return;
         stepper.apply(message.admit, message.release);
         if (!looping) void runSteps();
         return;
       case "shutdown":
-        void runner.release().finally(() => port!.close());
+      case "crash":
+        boundary = message.type;
+        if (!looping) atBoundary();
         return;
     }
   });
