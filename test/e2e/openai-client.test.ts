@@ -86,4 +86,30 @@ describe.skipIf(!haveFixtures)("official openai client", () => {
     expect(completion.choices[0]!.logprobs!.tokens).toHaveLength(3);
     expect(completion.choices[0]!.finish_reason).toBe("length");
   });
+
+  it("parses cancelled answers, streamed and not", async () => {
+    const cancelWhenRunning = async (handle: string): Promise<void> => {
+      while (server.engine.cancel(handle) === null) await new Promise((r) => setImmediate(r));
+    };
+    const plain = client.chat.completions.create(
+      { model: server.model, messages: [{ role: "user", content: "he was on it" }], max_tokens: 1500 },
+      { headers: { "x-request-id": "openai-cancel-plain" } },
+    );
+    await cancelWhenRunning("openai-cancel-plain");
+    const answer = await plain;
+    expect(answer.choices[0]!.finish_reason as string).toBe("cancelled");
+    expect(answer.usage!.completion_tokens).toBeLessThan(1500);
+
+    const stream = await client.chat.completions.create(
+      { model: server.model, messages: [{ role: "user", content: "he was on it" }], max_tokens: 1500, stream: true },
+      { headers: { "x-request-id": "openai-cancel-stream" } },
+    );
+    let finish: string | null = null;
+    let chunks = 0;
+    for await (const chunk of stream) {
+      if (++chunks === 2) server.engine.cancel("openai-cancel-stream");
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(finish).toBe("cancelled");
+  });
 });
