@@ -8,6 +8,7 @@ import type {
   ResponseIdentity,
   StreamFormatter,
 } from "./response-types.ts";
+import { chunkBuilder } from "./response-types.ts";
 
 const chatLogprobs = (logprobs: TokenLogprob[] | null | undefined): ChatLogprobs | null =>
   logprobs == null ? null : { content: logprobs, refusal: null };
@@ -38,18 +39,11 @@ export function chatStreamFormatter(
   identity: ResponseIdentity,
   options: { includeUsage: boolean },
 ): StreamFormatter<ChatCompletionChunk> {
-  const chunk = (choices: ChatCompletionChunk["choices"], usage: Usage | null = null): ChatCompletionChunk => {
-    const out: ChatCompletionChunk = {
-      id: identity.id,
-      object: "chat.completion.chunk",
-      created: identity.created,
-      model: identity.model,
-      choices,
-      system_fingerprint: null,
-    };
-    if (options.includeUsage) out.usage = usage;
-    return out;
-  };
+  const chunk = chunkBuilder<"chat.completion.chunk", ChatCompletionChunk["choices"][number]>(
+    identity,
+    "chat.completion.chunk",
+    options.includeUsage,
+  );
   return {
     opening: (n) =>
       Array.from({ length: n }, (_, index) =>

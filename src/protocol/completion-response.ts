@@ -7,6 +7,7 @@ import type {
   StreamFormatter,
   TextCompletion,
 } from "./response-types.ts";
+import { chunkBuilder } from "./response-types.ts";
 
 /**
  * The legacy logprobs shape. Offsets continue from `startOffset` so streamed
@@ -50,18 +51,7 @@ export function completionStreamFormatter(
   options: { includeUsage: boolean },
 ): StreamFormatter<TextCompletion> {
   const offsets = new Map<number, number>();
-  const chunk = (choices: TextCompletion["choices"], usage: Usage | null = null): TextCompletion => {
-    const out: TextCompletion = {
-      id: identity.id,
-      object: "text_completion",
-      created: identity.created,
-      model: identity.model,
-      choices,
-      system_fingerprint: null,
-    };
-    if (options.includeUsage) out.usage = usage;
-    return out;
-  };
+  const chunk = chunkBuilder<"text_completion", TextCompletion["choices"][number]>(identity, "text_completion", options.includeUsage);
   return {
     opening: () => [],
     delta: (event) => {

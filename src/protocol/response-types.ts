@@ -81,3 +81,24 @@ export interface StreamFormatter<Chunk extends object = object> {
   finish(event: FinishEvent): Chunk;
   usage(usage: Usage): Chunk;
 }
+
+/**
+ * The chunk builder both streaming endpoints share: every chunk carries the
+ * same id, created and model; with include_usage every chunk has
+ * `usage: null` except the final usage chunk, as OpenAI does.
+ */
+export function chunkBuilder<Object extends string, Choice>(
+  identity: ResponseIdentity,
+  object: Object,
+  includeUsage: boolean,
+): (choices: Choice[], usage?: Usage | null) => ResponseIdentity & { object: Object; choices: Choice[]; system_fingerprint: null; usage?: Usage | null } {
+  return (choices, usage = null) => ({
+    id: identity.id,
+    object,
+    created: identity.created,
+    model: identity.model,
+    choices,
+    system_fingerprint: null,
+    ...(includeUsage ? { usage } : {}),
+  });
+}
