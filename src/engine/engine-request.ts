@@ -10,13 +10,10 @@ import { ChoiceOutput, type ChoiceEvent } from "./choice-output.ts";
 import { EventChannel } from "./event-channel.ts";
 import type { SamplingParams, TokenLogprob, Usage, ValidGenerationRequest } from "./types.ts";
 
-export type RowState = "waiting" | "running" | "done";
-
 export interface EngineRow {
   rowId: number;
   request: EngineRequest;
   choice: ChoiceOutput;
-  state: RowState;
 }
 
 export interface EngineRequestInit {
@@ -60,7 +57,6 @@ export class EngineRequest {
         rowId: init.nextRowId(),
         request: this,
         choice: new ChoiceOutput(index, { eosIds: init.eosIds, stop: valid.stop }),
-        state: "waiting",
       });
     }
   }
@@ -88,7 +84,6 @@ export class EngineRequest {
   accept(row: EngineRow, token: number, text: string, logprob: TokenLogprob | null): void {
     if (this.ended) return;
     this.forward(row.choice.accept(token, text, logprob));
-    if (row.choice.finished) row.state = "done";
     this.endIfComplete();
   }
 
@@ -97,7 +92,6 @@ export class EngineRequest {
     if (this.ended) return;
     for (const row of this.rows) {
       this.forward(row.choice.cancel());
-      row.state = "done";
     }
     this.endIfComplete();
   }
@@ -105,7 +99,6 @@ export class EngineRequest {
   fail(error: ApiError): void {
     if (this.ended) return;
     this.ended = true;
-    for (const row of this.rows) row.state = "done";
     this.channel.push({ type: "error", error });
     this.onEnded(this);
   }

@@ -125,10 +125,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const admit = this.admissions(slot);
       if (admit.length === 0 && release.length === 0) continue;
       for (const row of release) slot.releasing.add(row);
-      for (const row of admit) {
-        row.state = "running";
-        slot.rows.add(row);
-      }
+      for (const row of admit) slot.rows.add(row);
       slot.runner.send(admit.map((r) => this.toAdmitRow(r)), Int32Array.from(release, (r) => r.rowId));
     }
     this.emitIdleIfIdle();
