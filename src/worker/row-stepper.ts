@@ -53,10 +53,6 @@ export class RowStepper {
     this.batch = placement ? new DecodeBatch(kvGeometry(runner.io), runner.io.kv.layers, placement) : null;
   }
 
-  get size(): number {
-    return this.rows.size;
-  }
-
   /** True when a step has something to do or to report. */
   get hasWork(): boolean {
     return this.rows.size > 0 || this.released.length > 0;
