@@ -120,6 +120,19 @@ def _allowed(tok):
     return any("a" <= c <= "z" for c in tok) and any("A" <= c <= "Z" for c in tok)
 
 
+def merge_pair(symbols, a, b):
+    """Every non-overlapping occurrence of the pair (a, b), left to right, joined into one symbol."""
+    out, i = [], 0
+    while i < len(symbols):
+        if i + 1 < len(symbols) and symbols[i] == a and symbols[i + 1] == b:
+            out.append(a + b)
+            i += 2
+        else:
+            out.append(symbols[i])
+            i += 1
+    return out
+
+
 def train_bpe(word_counts, max_merges=400, min_count=2):
     words = {tuple(w): c for w, c in word_counts.items()}
     merges = []
@@ -137,15 +150,8 @@ def train_bpe(word_counts, max_merges=400, min_count=2):
         merges.append((a, b))
         new = {}
         for w, cnt in words.items():
-            out, i = [], 0
-            while i < len(w):
-                if i + 1 < len(w) and w[i] == a and w[i + 1] == b:
-                    out.append(a + b)
-                    i += 2
-                else:
-                    out.append(w[i])
-                    i += 1
-            new[tuple(out)] = new.get(tuple(out), 0) + cnt
+            merged = tuple(merge_pair(w, a, b))
+            new[merged] = new.get(merged, 0) + cnt
         words = new
     return merges
 
@@ -179,15 +185,7 @@ class Tokenizer:
             if best is None:
                 break
             a, b = self.merges[best]
-            out, i = [], 0
-            while i < len(syms):
-                if i + 1 < len(syms) and syms[i] == a and syms[i + 1] == b:
-                    out.append(a + b)
-                    i += 2
-                else:
-                    out.append(syms[i])
-                    i += 1
-            syms = out
+            syms = merge_pair(syms, a, b)
         ids = [self.vocab[s] for s in syms]
         self.cache[word] = ids
         return ids

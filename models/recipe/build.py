@@ -15,12 +15,7 @@ import os
 import subprocess
 import sys
 
-try:
-    import torch  # noqa: F401
-except ImportError:
-    if sys.executable != "/usr/bin/python3" and os.path.exists("/usr/bin/python3"):
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    raise
+import with_torch  # noqa: F401  (re-runs under Debian's python3 when torch is missing)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)

@@ -13,12 +13,8 @@ import json
 import os
 import sys
 
-try:
-    import torch
-except ImportError:
-    if sys.executable != "/usr/bin/python3" and os.path.exists("/usr/bin/python3"):
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    raise
+import with_torch  # noqa: F401  (re-runs under Debian's python3 when torch is missing)
+import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
