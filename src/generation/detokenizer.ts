@@ -11,11 +11,16 @@ export interface TextDecoderLike {
 
 /** Tokens of context kept before the point where text was last stable. */
 const CONTEXT_TOKENS = 4;
+/**
+ * The window slides only once it holds this many tokens: sliding costs a
+ * second decode, so sliding at every token would double the decoding work.
+ */
+const SLIDE_AT = 16;
 
 export class IncrementalDetokenizer {
-  private readonly ids: number[] = [];
-  private windowStart = 0;
-  /** Characters of decode(ids[windowStart:]) already emitted. */
+  /** The decoding window: the tokens decoded together at each push. */
+  private ids: number[] = [];
+  /** Characters of decode(ids) already emitted. */
   private emitted = 0;
   /**
    * decode(context) while it ends in U+FFFD: bytes the completion may still
@@ -45,7 +50,7 @@ export class IncrementalDetokenizer {
   /** Adds one token; returns the text that became stable (maybe ""). */
   push(id: number): string {
     this.ids.push(id);
-    const text = this.decoder.decode(this.ids.slice(this.windowStart));
+    const text = this.decoder.decode(this.ids);
     const stable = withoutTrailingReplacement(text);
     if (this.pendingContext !== null && stable.length > this.emitted) {
       // The context's U+FFFD still standing are the prompt's; the ones that
@@ -57,10 +62,10 @@ export class IncrementalDetokenizer {
     if (stable.length === text.length) this.pendingContext = null;
     const delta = stable.length > this.emitted ? stable.slice(this.emitted) : "";
     this.emitted = Math.max(this.emitted, stable.length);
-    if (stable.length === text.length && this.ids.length - this.windowStart > CONTEXT_TOKENS) {
+    if (stable.length === text.length && this.ids.length >= SLIDE_AT) {
       // Clean boundary: slide the window so decoding stays O(1) per token.
-      this.windowStart = this.ids.length - CONTEXT_TOKENS;
-      this.emitted = this.decoder.decode(this.ids.slice(this.windowStart)).length;
+      this.ids = this.ids.slice(-CONTEXT_TOKENS);
+      this.emitted = this.decoder.decode(this.ids).length;
     }
     return delta;
   }
