@@ -49,6 +49,12 @@ async function start(init: WorkerInit): Promise<void> {
   const runSteps = async (): Promise<void> => {
     looping = true;
     while (stepper.hasWork && boundary === null) {
+      // onnxruntime-node runs a session inside a setImmediate callback. A
+      // control message that arrived during the last run is only delivered
+      // in the event loop's poll phase, so without this turn the next step
+      // would build its feeds first and keep a released row for one more run.
+      await nextTurn();
+      if (!stepper.hasWork || boundary !== null) break;
       const id = ++stepId;
       try {
         const result = await stepper.step(id);
@@ -102,6 +108,10 @@ async function start(init: WorkerInit): Promise<void> {
       chunkedPrefill: chunked,
     },
   });
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function serializeError(error: unknown): Extract<FromWorker, { type: "encodeError" }>["error"] {
