@@ -10,6 +10,7 @@ import { ApiError, conflict, contextLengthExceeded, invalidRequest, promptFarToo
 import { loadModelFolder, type ModelFolder } from "../model/model-folder.ts";
 import { ModelLoadError } from "../model/model-load-error.ts";
 import type { WorkerModelInfo } from "../worker/messages.ts";
+import { EngineMetricsCollector } from "./engine-metrics.ts";
 import { EngineRequest } from "./engine-request.ts";
 import { RequestRegistry } from "./request-registry.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -17,6 +18,7 @@ import type {
   CancelResult,
   Engine,
   EngineHealth,
+  EngineMetrics,
   Generation,
   ModelCard,
   SubmitOptions,
@@ -51,6 +53,7 @@ export class OnnxEngine implements Engine {
   readonly events = new EventEmitter<EngineEvents>();
   private readonly scheduler: Scheduler;
   private readonly registry = new RequestRegistry();
+  private readonly collector: EngineMetricsCollector;
   private readonly workers: WorkerHandle[] = [];
   private info!: WorkerModelInfo;
   private encoding = 0;
@@ -75,6 +78,7 @@ export class OnnxEngine implements Engine {
       maxTokensInFlight: options.maxTokensInFlight,
       eosIds: folder.special.eos,
     });
+    this.collector = new EngineMetricsCollector(this.scheduler);
     this.scheduler.on("released", (id) => this.events.emit("released", id));
     this.scheduler.on("stepFailed", (error) => options.logger.error({ err: error }, "model step failed"));
   }
@@ -178,6 +182,10 @@ export class OnnxEngine implements Engine {
       running: this.scheduler.runningRows,
       shuttingDown: this.closing,
     };
+  }
+
+  metrics(): EngineMetrics {
+    return this.collector.snapshot();
   }
 
   /** Ids of requests that have not ended, for introspection in tests and logs. */

@@ -60,6 +60,14 @@ export interface SchedulerEvents {
   idle: [];
   /** A step failed; its rows were failed with a generic 500. */
   stepFailed: [error: Error];
+  /** A worker finished a step over `rows` rows. */
+  step: [ms: number, rows: number];
+  /**
+   * A row whose release was sent (cancel, disconnect, stop string) left its
+   * worker's batch: time from sending the release, and that time in steps
+   * of the step the release waited on.
+   */
+  rowLeft: [ms: number, steps: number];
 }
 
 export class Scheduler extends EventEmitter<SchedulerEvents> {
@@ -154,11 +162,14 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       if (!row || row.request.isEnded) continue;
       row.request.accept(row, result.tokens[i]!, result.texts[i]!, toTokenLogprob(result.logprobs[i] ?? null));
     }
-    for (const id of result.released) {
-      const row = byId.get(id);
+    this.emit("step", result.stepMs, result.rowIds.length);
+    for (let i = 0; i < result.released.length; i++) {
+      const row = byId.get(result.released[i]!);
       if (!row) continue;
       slot.rows.delete(row);
       slot.releasing.delete(row);
+      const ms = result.releaseMs[i]!;
+      if (!Number.isNaN(ms)) this.emit("rowLeft", ms, result.releaseSteps[i]!);
       // Ended by the worker (EOS, max tokens) before this thread saw why: cannot happen when
       // both apply the same rules, but a row must never be left without an end.
       if (!row.choice.finished && !row.request.isEnded) row.request.fail(new ApiError(500, "server_error", "The model worker dropped the row."));

@@ -4,6 +4,7 @@
  * against a fake engine and engine tests can run without HTTP.
  */
 import type { ApiError } from "../errors.ts";
+import type { SummarySnapshot } from "../metrics/summary.ts";
 
 export type ChatRole = "system" | "developer" | "user" | "assistant" | "tool";
 
@@ -114,6 +115,22 @@ export interface EngineHealth {
   shuttingDown: boolean;
 }
 
+/** What /metrics reports of the engine. */
+export interface EngineMetrics {
+  queued: number;
+  running: number;
+  /** Tokens sampled by the workers since start (rows later cut by a stop string included). */
+  generatedTokens: number;
+  /** Duration of one worker step, seconds. */
+  stepSeconds: SummarySnapshot;
+  /** Rows per step. */
+  stepRows: SummarySnapshot;
+  /** Release sent (cancel, disconnect, stop string) -> the row is out of its worker's batch, seconds. */
+  releaseSeconds: SummarySnapshot;
+  /** The same, in steps of the step the row left at: at most 1 plus the message's way to the worker. */
+  releaseSteps: SummarySnapshot;
+}
+
 export interface ModelCard {
   id: string;
   created: number;
@@ -133,6 +150,7 @@ export interface Engine {
   /** null when the id is unknown (or belongs to another owner). */
   cancel(id: string, owner?: string): CancelResult | null;
   health(): EngineHealth;
+  metrics(): EngineMetrics;
   /** Stops admitting, lets in-flight work finish up to graceMs, cancels the rest. */
   close(graceMs: number): Promise<void>;
 }

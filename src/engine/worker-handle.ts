@@ -6,6 +6,7 @@
 import { EventEmitter } from "node:events";
 import { Worker } from "node:worker_threads";
 import { ApiError } from "../errors.ts";
+import { wallClockMs } from "./wall-clock.ts";
 import type { PromptInput } from "./types.ts";
 import type { AdmitRow, FromWorker, ToWorker, WorkerInit, WorkerModelInfo } from "../worker/messages.ts";
 import type { StepRunner, StepRunnerEvents } from "./scheduler.ts";
@@ -84,7 +85,7 @@ export class WorkerHandle extends EventEmitter<{ dead: [Error] }> implements Ste
     if (!this.alive) return;
     const transfer = [release.buffer as ArrayBuffer];
     for (const a of admit) transfer.push(a.promptIds.buffer as ArrayBuffer);
-    this.post({ type: "control", admit, release }, transfer);
+    this.post({ type: "control", admit, release, sentAt: wallClockMs() }, transfer);
   }
 
   /** Asks the worker to release its session and exit; resolves when it has. */

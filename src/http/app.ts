@@ -13,6 +13,7 @@ import { errorHandler, notFoundHandler } from "./error-mapper.ts";
 import { logRequestId } from "./request-id.ts";
 import { registerGenerationRoutes } from "./routes/generation-routes.ts";
 import { registerHealthRoutes } from "./routes/health-routes.ts";
+import { registerMetricsRoutes } from "./routes/metrics-routes.ts";
 import { registerModelRoutes } from "./routes/model-routes.ts";
 
 declare module "fastify" {
@@ -76,6 +77,7 @@ export function buildApp(config: ServerConfig, engine: Engine, options: BuildApp
   registerHealthRoutes(app, engine);
 
   const auth = createApiKeyCheck(config.apiKeys);
+  registerMetricsRoutes(app, engine, auth);
   app.register(async (v1) => {
     // onRequest runs before the body is read: strangers cannot make us parse 16 MiB.
     v1.addHook("onRequest", async (request) => {

@@ -35,7 +35,7 @@ export type ToWorker =
    * Admit new rows and release ended ones at the next step boundary. The
    * worker steps on its own while it holds rows; no message per step.
    */
-  | { type: "control"; admit: AdmitRow[]; release: Int32Array }
+  | { type: "control"; admit: AdmitRow[]; release: Int32Array; sentAt: number }
   | { type: "shutdown" }
   /** Fault injection for tests: the thread dies with an uncaught error at its next step boundary. */
   | { type: "crash" };
@@ -85,6 +85,17 @@ export interface StepResult {
   logprobs: Array<(StepTokenLogprobs & { tokenText: string; topTexts: string[] }) | null>;
   /** Rows the worker dropped at this boundary (released, or ended by EOS / max tokens): their KV is freed. */
   released: Int32Array;
+  /**
+   * Per released row (same order): milliseconds from the engine sending its
+   * release to the row leaving the batch, which is the end of the step that
+   * was running when the release arrived, or the arrival itself between
+   * steps. NaN for a row that ended by itself.
+   */
+  releaseMs: Float64Array;
+  /** The same in steps: divided by the duration of the step the release waited on. */
+  releaseSteps: Float64Array;
+  /** How long this step took, from building its feeds to its last row's text. */
+  stepMs: number;
 }
 
 export type FromWorker =

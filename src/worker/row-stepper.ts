@@ -12,12 +12,24 @@
 import { IncrementalDetokenizer } from "../generation/detokenizer.ts";
 import { tokenLogprobs } from "../generation/logprobs.ts";
 import { RowSampler } from "../generation/sampler.ts";
+import { wallClockMs } from "../engine/wall-clock.ts";
 import type { LoadedTokenizer } from "../model/tokenizer.ts";
 import { DecodeBatch, type NewPositionPlacement } from "./decode-batch.ts";
 import { kvGeometry } from "./kv-geometry.ts";
 import type { AdmitRow, StepResult } from "./messages.ts";
 import type { ModelRunner, RowKv } from "./model-runner.ts";
 import type * as ort from "onnxruntime-node";
+
+/** A row that left; times in wallClockMs. */
+interface DroppedRow {
+  id: number;
+  /** When its release was sent; NaN when it ended by itself (EOS, max tokens). */
+  sentAt: number;
+  /** NaN: it is in the running step and leaves when that step ends. */
+  leftAt: number;
+  /** Duration of the step it waited on; NaN: the running step. */
+  waitedStepMs: number;
+}
 
 interface WorkerRow {
   rowId: number;
@@ -42,7 +54,10 @@ export class RowStepper {
   private readonly rows = new Map<number, WorkerRow>();
   private readonly batch: DecodeBatch | null;
   /** Rows dropped since the last step result, reported with the next one. */
-  private released: number[] = [];
+  private dropped: DroppedRow[] = [];
+  /** True while a step runs: a row released now is in this step's runs and leaves at its end. */
+  private inStep = false;
+  private lastStepMs = 0;
 
   constructor(
     private readonly runner: ModelRunner,
@@ -55,12 +70,25 @@ export class RowStepper {
 
   /** True when a step has something to do or to report. */
   get hasWork(): boolean {
-    return this.rows.size > 0 || this.released.length > 0;
+    return this.rows.size > 0 || this.dropped.length > 0;
   }
 
-  /** Applies admissions and releases; takes effect at the next step. Unknown ids (already ended here) are ignored. */
-  apply(admit: AdmitRow[], release: Int32Array): void {
-    for (const id of release) if (this.rows.delete(id)) this.released.push(id);
+  /**
+   * Applies admissions and releases; takes effect at the next step. Unknown
+   * ids (already ended here) are ignored. `sentAt` (wallClockMs) is when the
+   * engine sent the releases: how long each row took to leave is timed from it.
+   */
+  apply(admit: AdmitRow[], release: Int32Array, sentAt = Number.NaN): void {
+    for (const id of release) {
+      if (!this.rows.delete(id)) continue;
+      // During a step the row is in its runs: it leaves at the step's end, and that step is
+      // the one it waited on. Between steps it leaves now, after waiting on the last step.
+      this.dropped.push(
+        this.inStep
+          ? { id, sentAt, leftAt: Number.NaN, waitedStepMs: Number.NaN }
+          : { id, sentAt, leftAt: wallClockMs(), waitedStepMs: this.lastStepMs },
+      );
+    }
     for (const a of admit) this.rows.set(a.rowId, this.newRow(a));
   }
 
@@ -73,8 +101,16 @@ export class RowStepper {
   }
 
   async step(stepId: number): Promise<StepResult> {
-    const out = new StepOutput(stepId);
+    const started = wallClockMs();
+    this.inStep = true;
+    try {
+      return await this.runStep(new StepOutput(stepId), started);
+    } finally {
+      this.inStep = false;
+    }
+  }
 
+  private async runStep(out: StepOutput, started: number): Promise<StepResult> {
     const joining = [...this.rows.values()].filter((r) => r.phase === "joining");
     for (const row of joining) row.phase = "decoding";
     const decoding = [...this.rows.values()].filter((r) => r.phase === "decoding");
@@ -138,12 +174,20 @@ export class RowStepper {
     for (const [id, row] of this.rows) {
       if (row.generated >= row.maxTokens || row.eosIds.includes(row.lastToken)) {
         this.rows.delete(id);
-        this.released.push(id);
+        this.dropped.push({ id, sentAt: Number.NaN, leftAt: Number.NaN, waitedStepMs: Number.NaN });
       }
     }
-    const released = this.released;
-    this.released = [];
-    return out.result(released);
+    const ended = wallClockMs();
+    const stepMs = ended - started;
+    const dropped = this.dropped;
+    this.dropped = [];
+    this.lastStepMs = stepMs;
+    const releaseMs = Float64Array.from(dropped, (d) => (Number.isNaN(d.leftAt) ? ended : d.leftAt) - d.sentAt);
+    const releaseSteps = Float64Array.from(dropped, (d, i) => {
+      const waited = Number.isNaN(d.waitedStepMs) ? stepMs : d.waitedStepMs;
+      return waited > 0 ? releaseMs[i]! / waited : 0;
+    });
+    return out.result(Int32Array.from(dropped, (d) => d.id), releaseMs, releaseSteps, stepMs);
   }
 
   private newRow(a: AdmitRow): WorkerRow {
@@ -200,10 +244,13 @@ class StepOutput {
     this.logprobs.push(logprobs);
   }
 
-  result(released: number[]): StepResult {
+  result(released: Int32Array, releaseMs: Float64Array, releaseSteps: Float64Array, stepMs: number): StepResult {
     return {
       type: "stepDone",
-      released: Int32Array.from(released),
+      released,
+      releaseMs,
+      releaseSteps,
+      stepMs,
       stepId: this.stepId,
       rowIds: Int32Array.from(this.rowIds),
       tokens: Int32Array.from(this.tokens),

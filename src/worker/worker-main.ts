@@ -58,7 +58,7 @@ async function start(init: WorkerInit): Promise<void> {
       const id = ++stepId;
       try {
         const result = await stepper.step(id);
-        post(result, [result.rowIds.buffer as ArrayBuffer, result.tokens.buffer as ArrayBuffer, result.released.buffer as ArrayBuffer]);
+        post(result, [result.rowIds, result.tokens, result.released, result.releaseMs, result.releaseSteps].map((a) => a.buffer as ArrayBuffer));
       } catch (error) {
         stepper.dropAll();
         post({ type: "stepError", stepId: id, message: (error as Error).message });
@@ -80,7 +80,7 @@ async function start(init: WorkerInit): Promise<void> {
         return;
       case "control":
         if (boundary !== null) return;
-        stepper.apply(message.admit, message.release);
+        stepper.apply(message.admit, message.release, message.sentAt);
         if (!looping) void runSteps();
         return;
       case "shutdown":

@@ -87,6 +87,11 @@ describe.skipIf(!haveFixtures)("streaming chat over HTTP with a real model", () 
     expect((chunks.at(-2)!.choices as Array<{ finish_reason: string }>)[0]!.finish_reason).toBe("cancelled");
     expect(chunks.at(-1)!.usage).toEqual((cancelBody as unknown as { usage: object }).usage);
     await released;
+    // /metrics timed the row's way out, in seconds and in steps.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const sample = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(metrics)?.[1]);
+    expect(sample("onnx_server_release_seconds_count")).toBeGreaterThanOrEqual(1);
+    expect(sample('onnx_server_release_steps\\{quantile="0.99"\\}')).toBeGreaterThan(0);
     const again = await postJson(`${server.url}/v1/chat/completions/${id}/cancel`, {});
     expect(await again.json()).toMatchObject({ id, status: "already_finished" });
     const unknown = await postJson(`${server.url}/v1/chat/completions/chatcmpl-unknown/cancel`, {});

@@ -67,6 +67,10 @@ class FakeRunner implements StepRunner {
         texts: [...rowIds].map(() => "x"),
         logprobs: [...rowIds].map(() => null),
         released: Int32Array.from(released),
+        // Rows released by message took 0.5 ms = 0.25 steps here; rows that ended by themselves are NaN.
+        releaseMs: Float64Array.from(released, (id) => (releasedByMessage.includes(id) ? 0.5 : Number.NaN)),
+        releaseSteps: Float64Array.from(released, (id) => (releasedByMessage.includes(id) ? 0.25 : Number.NaN)),
+        stepMs: 2,
       });
     }
     this.looping = false;
@@ -133,6 +137,8 @@ describe("scheduler", () => {
     scheduler.addRunner(runner);
     const released: string[] = [];
     scheduler.on("released", (id) => released.push(id));
+    const left: Array<[number, number]> = [];
+    scheduler.on("rowLeft", (ms, steps) => left.push([ms, steps]));
     const long = request("long", 1000);
     const queued = request("queued", 5);
     scheduler.enqueue(long);
@@ -153,6 +159,8 @@ describe("scheduler", () => {
     expect(at).toBeLessThanOrEqual(1);
     expect(after[at]!.held).toEqual([]);
     expect(runner.log.flatMap((s) => s.admit)).not.toContain(queued.rows[0]!.rowId);
+    // Only the row released by message is timed (the queued one never reached the worker).
+    expect(left).toEqual([[0.5, 0.25]]);
   });
 
   it("a failed step fails every row of that worker with a hidden-message 500", async () => {

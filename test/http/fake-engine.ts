@@ -7,6 +7,7 @@ import type {
   CancelResult,
   Engine,
   EngineHealth,
+  EngineMetrics,
   Generation,
   ModelCard,
   SubmitOptions,
@@ -93,6 +94,20 @@ export class FakeEngine implements Engine {
 
   health(): EngineHealth {
     return this.healthState;
+  }
+
+  metricsState: EngineMetrics = {
+    queued: 2,
+    running: 3,
+    generatedTokens: 42,
+    stepSeconds: { count: 4, sum: 0.02, quantiles: [[0.5, 0.005], [0.99, 0.007]] },
+    stepRows: { count: 4, sum: 12, quantiles: [[0.5, 3], [0.99, 3]] },
+    releaseSeconds: { count: 0, sum: 0, quantiles: [[0.5, Number.NaN], [0.99, Number.NaN]] },
+    releaseSteps: { count: 0, sum: 0, quantiles: [[0.5, Number.NaN], [0.99, Number.NaN]] },
+  };
+
+  metrics(): EngineMetrics {
+    return this.metricsState;
   }
 
   async close(): Promise<void> {
