@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One command: corpus -> tokenizer -> train -> export -> python eval -> node verification.
 
-  python3 models/recipe/build.py --out models/tiny-chat --minutes 85 --polish-minutes 7.5
+  python3 models/recipe/build.py --out models/tiny-chat --minutes 85 --then 7.5@3e-4 --then 55@5e-4 --then 10@1.5e-4
 
 Needs Debian's python3-torch / python3-onnx / python3-numpy (if the `python3`
 on PATH lacks torch, the script re-runs itself with /usr/bin/python3) and
@@ -114,6 +114,15 @@ def write_tok_ref(a, work, n=3000):
             f.write(json.dumps({"text": t, "ids": tok.encode(t)}, ensure_ascii=False) + "\n")
 
 
+def checkpoint(phase):
+    return "final.pt" if phase == 1 else f"final{phase}.pt"
+
+
+def parse_phase(spec):
+    minutes, lr = spec.split("@")
+    return float(minutes), float(lr)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
@@ -123,10 +132,10 @@ def main():
     ap.add_argument("--work", default=os.path.join(HERE, "work"))
     ap.add_argument("--steps", default=",".join(STEPS))
     ap.add_argument("--ckpt", default="final.pt", help="checkpoint in --work to export/evaluate")
-    ap.add_argument("--polish-minutes", type=float, default=0.0,
-                    help="second, low-LR phase from final.pt (fresh AdamW, cosine from --polish-lr); "
-                         "its final2.pt is then exported")
-    ap.add_argument("--polish-lr", type=float, default=3e-4)
+    ap.add_argument("--then", action="append", default=[], metavar="MINUTES@LR",
+                    help="a further training phase from the previous phase's weights: fresh AdamW, LR warmed "
+                         "up to LR then cosine down over MINUTES; repeatable. The last phase's checkpoint "
+                         "(final.pt, final2.pt, ...) is exported")
     a = ap.parse_args()
     work = os.path.abspath(a.work)
     a.out = os.path.abspath(a.out)
@@ -135,15 +144,16 @@ def main():
     py = sys.executable
     if "data" in steps:
         step_data(a, work)
+    phases = [parse_phase(p) for p in a.then]
     if "train" in steps:
         subprocess.run([py, os.path.join(HERE, "train.py"), "--work", work, "--minutes", str(a.minutes),
                         "--seed", str(a.seed)], check=True)
-        if a.polish_minutes > 0:
-            subprocess.run([py, os.path.join(HERE, "train.py"), "--work", work, "--minutes", str(a.polish_minutes),
-                            "--seed", str(a.seed), "--lr", str(a.polish_lr), "--init", os.path.join(work, "final.pt"),
-                            "--save-as", "final2.pt"], check=True)
-    if a.polish_minutes > 0:
-        a.ckpt = "final2.pt"
+        for n, (minutes, lr) in enumerate(phases, start=2):
+            subprocess.run([py, os.path.join(HERE, "train.py"), "--work", work, "--minutes", str(minutes),
+                            "--seed", str(a.seed), "--lr", str(lr), "--init", os.path.join(work, checkpoint(n - 1)),
+                            "--phase", str(n), "--eval-every", "5", "--save-as", checkpoint(n)], check=True)
+    if phases and a.ckpt == "final.pt":
+        a.ckpt = checkpoint(len(phases) + 1)
     if "export" in steps:
         subprocess.run([py, os.path.join(HERE, "export_onnx.py"), "--ckpt", os.path.join(work, a.ckpt),
                         "--tokenizer", os.path.join(work, "tokenizer", "tokenizer.json"), "--out", a.out,

@@ -107,7 +107,9 @@ def main():
     ap.add_argument("--eval-every", type=float, default=4.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--save-as", default="final.pt")
-    ap.add_argument("--init", help="continue from this checkpoint (a second, lower-LR phase)")
+    ap.add_argument("--init", help="continue from this checkpoint (a later phase)")
+    ap.add_argument("--phase", type=int, default=1,
+                    help="phase number of a continuation: seeds its batch order so phases draw different batches")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -131,7 +133,7 @@ def main():
     if a.init:
         # A continuation phase: same data, fresh optimizer, its own cosine over --minutes.
         model.load_state_dict(torch.load(a.init)["state_dict"])
-        rng = random.Random(a.seed + 1)
+        rng = random.Random(a.seed + a.phase - 1)
     say({"event": "model", "params": model.num_params(), "cfg": cfg.to_dict(), "init": a.init})
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
