@@ -3,7 +3,6 @@
  * flag and an env var (flags win), validated by one zod schema at boot so a
  * bad value fails start-up with a one-line reason instead of misbehaving later.
  */
-import { availableParallelism } from "node:os";
 import { basename, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -18,8 +17,8 @@ export interface ServerConfig {
   port: number;
   device: "cpu" | "cuda";
   workers: number;
-  /** Intra-op threads per worker. */
-  threads: number;
+  /** Intra-op threads per worker; "auto": 1 for small models, else the cores divided among the workers (model-runner.ts). */
+  threads: number | "auto";
   /** Rows per worker step. */
   maxBatchSize: number;
   /** Prompt + completion tokens a worker may hold in its KV cache at once; admission waits beyond it. */
@@ -105,7 +104,7 @@ const OPTIONS = {
   port: { flag: "port", env: "PORT", defaultText: "8000", help: "port to listen on (0: any free port)" },
   device: { flag: "device", env: "DEVICE", defaultText: "cpu", help: "execution provider: cpu or cuda" },
   workers: { flag: "workers", env: "WORKERS", defaultText: "1", help: "worker threads, each with its own session" },
-  threads: { flag: "threads", env: "THREADS", defaultText: "cpus / workers", help: "intra-op threads per worker" },
+  threads: { flag: "threads", env: "THREADS", defaultText: "auto", help: "intra-op threads per worker: auto = 1 for models under 64 MB, else cpus / workers" },
   maxBatchSize: { flag: "max-batch-size", env: "MAX_BATCH_SIZE", defaultText: "16", help: "rows per worker step" },
   maxTokensInFlight: { flag: "max-tokens-in-flight", env: "MAX_TOKENS_IN_FLIGHT", defaultText: "65536", help: "KV-cache tokens per worker (admission waits above)" },
   ortSpinning: { flag: "ort-spinning", env: "ORT_SPINNING", defaultText: "auto", help: "ONNX Runtime thread spinning: auto|on|off" },
@@ -142,7 +141,13 @@ const configSchema = z
     port: integer(0, 65535),
     device: z.enum(["cpu", "cuda"], { error: "expected cpu or cuda" }),
     workers: integer(1, 256),
-    threads: integer(1, 1024),
+    threads: z
+      .string()
+      .trim()
+      .refine((v) => v === "auto" || (/^[+]?\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 1024), {
+        error: 'expected "auto" or an integer between 1 and 1024',
+      })
+      .transform((v) => (v === "auto" ? ("auto" as const) : Number(v))),
     maxBatchSize: integer(1, 4096),
     maxTokensInFlight: integer(16, 100_000_000),
     prefillChunk: integer(1, 1_000_000),
@@ -176,7 +181,7 @@ function defaults(): Record<OptionKey, string | null> {
     port: "8000",
     device: "cpu",
     workers: "1",
-    threads: "", // computed from workers below
+    threads: "auto",
     maxBatchSize: "16",
     maxTokensInFlight: "65536",
     prefillChunk: "512",
@@ -238,12 +243,6 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedComma
       source[key] = `--${spec.flag}`;
     }
   }
-  if (raw.threads === "") {
-    const workers = Number(raw.workers);
-    const perWorker = Number.isInteger(workers) && workers > 0 ? Math.floor(availableParallelism() / workers) : 1;
-    raw.threads = String(Math.max(1, perWorker));
-  }
-
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];

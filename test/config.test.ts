@@ -42,7 +42,7 @@ describe("parseConfig", () => {
       requestTimeoutMs: 60_000,
       keepAliveTimeoutMs: 5_000,
     });
-    expect(c.threads).toBeGreaterThanOrEqual(1);
+    expect(c.threads).toBe("auto");
     expect(c.modelPath).toBe(resolve(import.meta.dirname, "../models/tiny-chat"));
     expect(servedModelName(c)).toBe("tiny-chat");
   });
@@ -102,11 +102,10 @@ describe("parseConfig", () => {
     ]);
   });
 
-  it("derives threads from the worker count", () => {
-    const one = config(["--workers", "1"]).threads;
-    const many = config(["--workers", "256"]).threads;
-    expect(many).toBe(1);
-    expect(one).toBeGreaterThanOrEqual(many);
+  it("takes threads as auto or a positive integer", () => {
+    expect(config(["--threads", "auto"]).threads).toBe("auto");
+    expect(config([], { THREADS: "2" }).threads).toBe(2);
+    expect(errorOf(["--threads", "0"])).toBe('--threads: expected "auto" or an integer between 1 and 1024, got "0"');
   });
 
   it("fails with one line naming the flag or env var and the value", () => {

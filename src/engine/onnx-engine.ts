@@ -4,6 +4,7 @@
  * and the scheduler that runs the steps.
  */
 import { statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import { ApiError, conflict, contextLengthExceeded, invalidRequest, promptFarTooLong, queueFull, unavailable } from "../errors.ts";
@@ -31,7 +32,7 @@ export interface OnnxEngineOptions {
   modelName: string | null;
   device: "cpu" | "cuda";
   workers: number;
-  threads: number;
+  threads: number | "auto";
   maxBatchSize: number;
   /** Rows waiting for a worker (or being encoded) before new requests get 429. */
   maxQueue: number;
@@ -268,6 +269,7 @@ export class OnnxEngine implements Engine {
       modelPath: this.folder.dir,
       device: this.options.device,
       threads: this.options.threads,
+      cores: Math.max(1, Math.floor(availableParallelism() / this.options.workers)),
       prefillChunk: this.options.prefillChunk,
       ortSpinning: this.options.ortSpinning,
     });

@@ -8,7 +8,9 @@ import type { PromptInput, SamplingParams } from "../engine/types.ts";
 export interface WorkerInit {
   modelPath: string;
   device: "cpu" | "cuda";
-  threads: number;
+  threads: number | "auto";
+  /** Cores this worker may use: what "auto" threads means for a model that is not small. */
+  cores: number;
   /** Prompt tokens prefilled per step, across rows. */
   prefillChunk: number;
   ortSpinning: "auto" | "on" | "off";
@@ -53,6 +55,9 @@ export interface WorkerModelInfo {
   kvDtype: "float32" | "float16";
   idsDtype: "int32" | "int64";
   executionProvider: string;
+  /** ONNX Runtime intra-op threads and spinning, as resolved from the options and the model's size. */
+  intraOpThreads: number;
+  spinning: boolean;
   /** How decode batches place new KV positions; null: the model runs one row per run. */
   batchPlacement: "appended" | "in-place" | null;
   batchProbe: string;

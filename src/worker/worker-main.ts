@@ -23,7 +23,7 @@ async function start(init: WorkerInit): Promise<void> {
   const template = folder.chatTemplate
     ? compileChatTemplate(folder.chatTemplate, folder.tokenizerConfig, `${folder.dir}/tokenizer_config.json`)
     : null;
-  const runner = await ModelRunner.create(folder, { device: init.device, threads: init.threads, spinning: init.ortSpinning });
+  const runner = await ModelRunner.create(folder, { device: init.device, threads: init.threads, cores: init.cores, spinning: init.ortSpinning });
   // A real forward pass before reporting ready: /ready must mean "can generate".
   await runner.forward(runner.emptyKv(), [folder.special.bos ?? 0]);
   const encoder = new PromptEncoder(tokenizer, template, runner.io.logits.vocabSize);
@@ -103,6 +103,8 @@ async function start(init: WorkerInit): Promise<void> {
       kvDtype: io.kv.dtype,
       idsDtype: io.inputIds.dtype,
       executionProvider: runner.executionProvider,
+      intraOpThreads: runner.threads,
+      spinning: runner.spinning,
       batchPlacement: probe.placement,
       batchProbe: probe.reason,
       chunkedPrefill: chunked,
