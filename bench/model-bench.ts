@@ -17,7 +17,7 @@ import {
   type Log,
   type ScenarioRow,
 } from "./server-scenarios.ts";
-import type { Workload } from "./workload.ts";
+import { scaleToModel, type Workload } from "./workload.ts";
 
 export interface ModelResult {
   model: BenchModel;
@@ -25,14 +25,24 @@ export interface ModelResult {
   batching: BatchingResults;
   oneAtATime: ScenarioRow;
   bootMs: number;
+  /** The workload as scaled to this model's speed. */
+  workload: Workload;
 }
 
-export async function benchModel(model: BenchModel, workload: Workload, threads: number, log: Log): Promise<ModelResult> {
-  log(`  raw loop (batch ${workload.rawBatchSizes.join(", ")})...`);
-  const raw = await runRawBaselines(model, workload, threads);
+export async function benchModel(
+  model: BenchModel,
+  base: Workload,
+  threads: number,
+  serverThreads: number | "auto",
+  log: Log,
+): Promise<ModelResult> {
+  log(`  raw loop (batch ${base.rawBatchSizes.join(", ")})...`);
+  const raw = await runRawBaselines(model, base, threads);
+  const rate = (batch: number): number => raw.find((r) => r.batch === batch)!.endToEndTokensPerSec;
+  const workload = scaleToModel(base, rate(1), rate(16));
 
   const t0 = performance.now();
-  const batchingServer = await ServerProcess.start({ modelDir: model.dir, threads, maxBatchSize: 16 });
+  const batchingServer = await ServerProcess.start({ modelDir: model.dir, threads: serverThreads, maxBatchSize: 16 });
   const bootMs = performance.now() - t0;
   let batching: BatchingResults;
   try {
@@ -42,17 +52,17 @@ export async function benchModel(model: BenchModel, workload: Workload, threads:
     await batchingServer.stop();
   }
 
-  const serial = await ServerProcess.start({ modelDir: model.dir, threads, maxBatchSize: 1 });
+  const serial = await ServerProcess.start({ modelDir: model.dir, threads: serverThreads, maxBatchSize: 1 });
   let oneAtATime: ScenarioRow;
   try {
     await warmUp(serial, model, workload);
     const spec = baseSpec(serial, model, workload.maxTokens);
     oneAtATime = await measured(serial, "c=16, max-batch-size 1", workload.maxTokens, log, () =>
-      closedLoop(workload.c16Requests, 16, workload.scenarioTimeoutMs, () => spec),
+      closedLoop(workload.oneAtATimeRequests, 16, workload.scenarioTimeoutMs, () => spec),
     );
   } finally {
     await serial.stop();
   }
-  return { model, raw, batching, oneAtATime, bootMs };
+  return { model, raw, batching, oneAtATime, bootMs, workload };
 }
 

@@ -1,7 +1,9 @@
 /**
  * The raw greedy baseline: prefill `batch` identical prompts at once (no
  * padding), then decode one token per row per step with argmax, feeding the
- * presents back as the past. Decode tokens/s excludes prefill.
+ * presents back as the past. Two rates: decode only (what one more token
+ * costs, the batch-1 streaming comparison) and end to end (the same work a
+ * server does for these requests: prefill included, the c=16 comparison).
  */
 import type * as ort from "onnxruntime-node";
 import type { RawSession } from "./raw-session.ts";
@@ -15,6 +17,10 @@ export interface RawLoopResult {
   decodeMs: number;
   /** batch x (tokensPerRow - 1) / decode time. */
   decodeTokensPerSec: number;
+  /** batch x tokensPerRow / (prefill + decode time). */
+  endToEndTokensPerSec: number;
+  /** Runs this result summarises (1 for a single run). */
+  runs: number;
 }
 
 export async function runRawLoop(session: RawSession, batch: number, prompt: number[], tokensPerRow: number): Promise<RawLoopResult> {
@@ -38,6 +44,8 @@ export async function runRawLoop(session: RawSession, batch: number, prompt: num
     prefillMs: t1 - t0,
     decodeMs,
     decodeTokensPerSec: decodeMs > 0 ? (batch * (tokensPerRow - 1) * 1000) / decodeMs : Number.NaN,
+    endToEndTokensPerSec: (batch * tokensPerRow * 1000) / (t2 - t0),
+    runs: 1,
   };
 }
 

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   const progress = (line: string): void => void process.stderr.write(`${line}\n`);
   say(
-    `bench ${new Date().toISOString()}  node ${process.version}  threads ${args.threads}  ` +
+    `bench ${new Date().toISOString()}  node ${process.version}  raw loop threads ${args.threads}  server --threads ${args.serverThreads}  ` +
       `load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}${args.quick ? "  (--quick: a smoke run, not a measurement)" : ""}`,
   );
   const dirs = resolveModelDirs(args.models, say);
@@ -28,9 +28,9 @@ async function main(): Promise<void> {
     progress(`measuring ${dir}`);
     try {
       const model = loadBenchModel(dir, workload.promptLength);
-      const result = await benchModel(model, workload, args.threads, progress);
+      const result = await benchModel(model, workload, args.threads, args.serverThreads, progress);
       say("");
-      say(formatModelReport(result, workload, args.threads));
+      say(formatModelReport(result, result.workload, args.threads, args.serverThreads));
     } catch (error) {
       say(`!! ${dir}: ${(error as Error).message}`);
       process.exitCode = 1;

@@ -10,7 +10,7 @@ import { readProcMemory, resetPeakMemory, type ProcMemory } from "./proc-memory.
 
 export interface ServerOptions {
   modelDir: string;
-  threads: number;
+  threads: number | "auto";
   maxBatchSize: number;
   readyTimeoutMs?: number;
 }

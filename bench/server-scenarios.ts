@@ -9,6 +9,7 @@ import { closedLoop, poissonLoad, type LoadRun } from "./load-runners.ts";
 import type { BenchModel } from "./models.ts";
 import { assertFullLength, scenarioMetrics, type ScenarioMetrics } from "./scenario-metrics.ts";
 import type { ServerProcess } from "./server-process.ts";
+import { fetchReleaseLatency, type ReleaseLatency } from "./server-metrics.ts";
 import type { Workload } from "./workload.ts";
 
 export interface ScenarioRow {
@@ -26,6 +27,8 @@ export interface BatchingResults {
   poisson: ScenarioRow;
   poissonRatePerSec: number;
   cancel: CancelMetrics;
+  /** The server's own timing of the cancelled rows: release sent -> row out of the batch. */
+  release: ReleaseLatency;
   /** True when peaks are per scenario (clear_refs worked). */
   peakPerScenario: boolean;
 }
@@ -76,6 +79,12 @@ export async function runBatchingScenarios(server: ServerProcess, model: BenchMo
     i % 2 === 1 ? { ...spec, cancelAfterChunks: w.cancelAfterChunks + (i >> 1) } : spec,
   );
   const cancel = cancelMetrics(cancelRun.timings, w.maxTokens);
-  log(`  cancel: ${cancel.cancelled}/${cancel.attempted} streams cancelled, p99 ${cancel.latencyMs.p99.toFixed(1)} ms`);
-  return { c1, c4, c16, poisson, poissonRatePerSec: rate, cancel, peakPerScenario };
+  // No earlier scenario releases a row by message (every stream runs to max_tokens and
+  // ends in the worker), so the server's release summaries hold exactly these cancels.
+  const release = await fetchReleaseLatency(server.baseUrl);
+  if (release.count !== cancel.cancelled) {
+    throw new Error(`cancel: the server timed ${release.count} releases for ${cancel.cancelled} cancelled streams`);
+  }
+  log(`  cancel: ${cancel.cancelled}/${cancel.attempted} streams cancelled, row out of its batch p99 ${release.p99Steps.toFixed(2)} steps`);
+  return { c1, c4, c16, poisson, poissonRatePerSec: rate, cancel, release, peakPerScenario };
 }

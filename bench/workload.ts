@@ -11,6 +11,8 @@ export interface Workload {
   sequentialRequests: number;
   c4Requests: number;
   c16Requests: number;
+  /** Requests of the one-at-a-time scenario (c=16 against --max-batch-size 1). */
+  oneAtATimeRequests: number;
   poissonRequests: number;
   /** Poisson rate as a fraction of the measured c=16 request throughput. */
   poissonLoad: number;
@@ -20,6 +22,33 @@ export interface Workload {
   cancelAfterChunks: number;
   /** Upper bound on one scenario's wall time; outstanding requests are aborted past it. */
   scenarioTimeoutMs: number;
+  /**
+   * A fast model gets more requests, so that each scenario lasts about this
+   * long at the raw loop's rate: the default model finishes 32 requests in
+   * well under a second, which timer and scheduler noise would dominate.
+   */
+  minScenarioMs: number;
+  /** Raw-loop runs continue past rawRepeats until they have taken this long in all. */
+  minRawMs: number;
+}
+
+/**
+ * The request counts scaled up for a fast model: enough requests to keep
+ * each scenario busy for minScenarioMs at the rate the raw loop measured
+ * (batch 1 for the sequential and one-at-a-time scenarios, batch 16 for the
+ * concurrent ones), never fewer than the base counts.
+ */
+export function scaleToModel(w: Workload, raw1TokPerSec: number, raw16TokPerSec: number): Workload {
+  const requestsFor = (base: number, tokPerSec: number): number =>
+    Math.max(base, Math.ceil((w.minScenarioMs / 1000) * (tokPerSec / w.maxTokens)));
+  return {
+    ...w,
+    sequentialRequests: requestsFor(w.sequentialRequests, raw1TokPerSec),
+    c4Requests: requestsFor(w.c4Requests, raw16TokPerSec),
+    c16Requests: requestsFor(w.c16Requests, raw16TokPerSec),
+    poissonRequests: requestsFor(w.poissonRequests, raw16TokPerSec),
+    oneAtATimeRequests: requestsFor(w.oneAtATimeRequests, raw1TokPerSec),
+  };
 }
 
 export function workloadFor(quick: boolean): Workload {
@@ -32,10 +61,13 @@ export function workloadFor(quick: boolean): Workload {
     sequentialRequests: quick ? 4 : 8,
     c4Requests: quick ? 8 : 16,
     c16Requests: quick ? 16 : 32,
+    oneAtATimeRequests: quick ? 16 : 32,
     poissonRequests: quick ? 16 : 32,
     poissonLoad: 0.7,
     cancelRequests: 16,
     cancelAfterChunks: Math.max(2, Math.floor(maxTokens / 4)),
     scenarioTimeoutMs: quick ? 120_000 : 600_000,
+    minScenarioMs: quick ? 1000 : 5000,
+    minRawMs: quick ? 300 : 2000,
   };
 }
