@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One command: corpus -> tokenizer -> train -> export -> python eval -> node verification.
 
-  python3 models/recipe/build.py --out models/tiny-chat --minutes 85 --then 7.5@3e-4 --then 55@5e-4 --then 10@1.5e-4
+  python3 models/recipe/build.py --out models/tiny-chat --minutes 85 --then 7.5@3e-4 --then 55@5e-4 --then 10@1.5e-4 --then 25@3e-4
 
 Needs Debian's python3-torch / python3-onnx / python3-numpy (if the `python3`
 on PATH lacks torch, the script re-runs itself with /usr/bin/python3) and
