@@ -21,7 +21,10 @@ import { scaleToModel, type Workload } from "./workload.ts";
 
 export interface ModelResult {
   model: BenchModel;
+  /** Per batch size, the mean of the two passes. */
   raw: RawLoopResult[];
+  /** The raw loop before and after the batching scenarios. */
+  rawPasses: [RawLoopResult[], RawLoopResult[]];
   batching: BatchingResults;
   oneAtATime: ScenarioRow;
   bootMs: number;
@@ -37,8 +40,8 @@ export async function benchModel(
   log: Log,
 ): Promise<ModelResult> {
   log(`  raw loop (batch ${base.rawBatchSizes.join(", ")})...`);
-  const raw = await runRawBaselines(model, base, threads);
-  const rate = (batch: number): number => raw.find((r) => r.batch === batch)!.endToEndTokensPerSec;
+  const rawBefore = await runRawBaselines(model, base, threads);
+  const rate = (batch: number): number => rawBefore.find((r) => r.batch === batch)!.endToEndTokensPerSec;
   const workload = scaleToModel(base, rate(1), rate(16));
 
   const t0 = performance.now();
@@ -51,6 +54,11 @@ export async function benchModel(
   } finally {
     await batchingServer.stop();
   }
+  // This machine's speed drifts by tens of percent over a minute: the raw loop runs again
+  // after the batching scenarios, and the ratios use the mean of both passes.
+  log(`  raw loop again...`);
+  const rawAfter = await runRawBaselines(model, base, threads);
+  const raw = rawBefore.map((before, i) => meanOfPasses(before, rawAfter[i]!));
 
   const serial = await ServerProcess.start({ modelDir: model.dir, threads: serverThreads, maxBatchSize: 1 });
   let oneAtATime: ScenarioRow;
@@ -63,6 +71,22 @@ export async function benchModel(
   } finally {
     await serial.stop();
   }
-  return { model, raw, batching, oneAtATime, bootMs, workload };
+  return { model, raw, rawPasses: [rawBefore, rawAfter], batching, oneAtATime, bootMs, workload };
+}
+
+/** The two passes' mean times, and the rates of those times (tokens over mean time). */
+function meanOfPasses(a: RawLoopResult, b: RawLoopResult): RawLoopResult {
+  const tokens = a.batch * a.tokensPerRow;
+  const meanTime = (r: RawLoopResult): number => (tokens * 1000) / r.endToEndTokensPerSec;
+  const prefillMs = (a.prefillMs + b.prefillMs) / 2;
+  const decodeMs = (a.decodeMs + b.decodeMs) / 2;
+  return {
+    ...a,
+    prefillMs,
+    decodeMs,
+    decodeTokensPerSec: (a.batch * (a.tokensPerRow - 1) * 1000) / decodeMs,
+    endToEndTokensPerSec: (tokens * 1000) / ((meanTime(a) + meanTime(b)) / 2),
+    runs: a.runs + b.runs,
+  };
 }
 

@@ -27,7 +27,7 @@ function table(rows: ScenarioRow[]): string[] {
 }
 
 export function formatModelReport(result: ModelResult, workload: Workload, threads: number, serverThreads: number | "auto"): string {
-  const { model, raw, batching: b, oneAtATime } = result;
+  const { model, raw, rawPasses, batching: b, oneAtATime } = result;
   const out: string[] = [];
   out.push(`== ${model.name} (${model.dir})`);
   out.push(
@@ -35,10 +35,11 @@ export function formatModelReport(result: ModelResult, workload: Workload, threa
       `raw loop threads ${threads}, server --threads ${serverThreads}, server boot ${(result.bootMs / 1000).toFixed(1)} s`,
   );
   for (const r of raw) {
+    const passes = rawPasses.map((pass) => f1(pass.find((p) => p.batch === r.batch)!.decodeTokensPerSec)).join(" / ");
     out.push(
       `   raw loop batch ${String(r.batch).padStart(2)}: prefill ${r.batch}x${r.promptLength} tok ${f1(r.prefillMs)} ms; ` +
         `decode ${r.batch}x${r.tokensPerRow - 1} tok in ${f1(r.decodeMs)} ms = ${f1(r.decodeTokensPerSec)} tok/s; ` +
-        `end to end ${f1(r.endToEndTokensPerSec)} tok/s (medians of ${r.runs} runs)`,
+        `end to end ${f1(r.endToEndTokensPerSec)} tok/s (${r.runs} runs; decode before / after the server: ${passes} tok/s)`,
     );
   }
   out.push("");
