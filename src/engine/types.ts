@@ -127,7 +127,11 @@ export interface EngineMetrics {
   stepRows: SummarySnapshot;
   /** Release sent (cancel, disconnect, stop string) -> the row is out of its worker's batch, seconds. */
   releaseSeconds: SummarySnapshot;
-  /** The same, in steps of the step the row left at: at most 1 plus the message's way to the worker. */
+  /**
+   * The same, in steps of the step the release waited on (the one running when it
+   * arrived, or the last one when it arrived between steps): at most 1 plus the
+   * message's way to the worker.
+   */
   releaseSteps: SummarySnapshot;
 }
 

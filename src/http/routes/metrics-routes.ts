@@ -34,7 +34,7 @@ export function registerMetricsRoutes(app: FastifyInstance, engine: Engine, auth
       },
       {
         name: `${PREFIX}release_steps`,
-        help: "The release latency in steps of the step the row left at.",
+        help: "The release latency in steps of the step the release waited on.",
         type: "summary",
         summary: m.releaseSteps,
       },
