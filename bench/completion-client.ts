@@ -4,7 +4,8 @@
  * cancels itself through the stop endpoint after some content chunks and
  * times the cancel -> final chunk latency.
  */
-import { sseData } from "./sse-stream.ts";
+import { Agent, request } from "node:http";
+import { SseSplitter } from "./sse-stream.ts";
 
 export interface CompletionSpec {
   baseUrl: string;
@@ -41,12 +42,13 @@ interface CompletionChunk {
   error?: { message?: string };
 }
 
-export async function streamCompletion(spec: CompletionSpec): Promise<StreamTiming> {
-  const startMs = performance.now();
-  const res = await fetch(`${spec.baseUrl}/v1/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
+/** Keep-alive connections for the streams, like a real client pool. */
+const agent = new Agent({ keepAlive: true });
+
+export function streamCompletion(spec: CompletionSpec): Promise<StreamTiming> {
+  return new Promise((resolve, reject) => {
+    const startMs = performance.now();
+    const body = JSON.stringify({
       model: spec.model,
       prompt: spec.promptIds,
       max_tokens: spec.maxTokens,
@@ -54,45 +56,76 @@ export async function streamCompletion(spec: CompletionSpec): Promise<StreamTimi
       stream: true,
       stream_options: { include_usage: true },
       logit_bias: spec.logitBias,
-    }),
-    signal: spec.signal,
+    });
+    const req = request(
+      `${spec.baseUrl}/v1/completions`,
+      { method: "POST", agent, signal: spec.signal, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+      (res) => {
+        res.setEncoding("utf8");
+        if (res.statusCode !== 200) {
+          let text = "";
+          res.on("data", (part: string) => (text += part));
+          res.on("end", () => reject(new Error(`POST /v1/completions: HTTP ${res.statusCode}: ${text.slice(0, 300)}`)));
+          return;
+        }
+        const header = res.headers["x-request-id"];
+        const timing: StreamTiming = {
+          id: typeof header === "string" ? header : "",
+          startMs,
+          contentMs: [],
+          finishMs: null,
+          finishReason: null,
+          completionTokens: null,
+          endMs: startMs,
+          cancelSentMs: null,
+          cancelAnsweredMs: null,
+          cancelStatus: null,
+        };
+        let cancel: Promise<void> | null = null;
+        let failed = false;
+        const events = new SseSplitter((data) => {
+          if (data === "[DONE]" || failed) return;
+          const chunk = JSON.parse(data) as CompletionChunk;
+          if (chunk.error) {
+            failed = true;
+            res.destroy();
+            reject(new Error(`stream ${timing.id} failed: ${chunk.error.message ?? data}`));
+            return;
+          }
+          const now = performance.now();
+          if (chunk.usage) timing.completionTokens = chunk.usage.completion_tokens ?? null;
+          const choice = chunk.choices?.[0];
+          if (!choice) return;
+          if (choice.text) timing.contentMs.push(now);
+          if (choice.finish_reason) {
+            timing.finishMs = now;
+            timing.finishReason = choice.finish_reason;
+          }
+          if (cancel === null && spec.cancelAfterChunks !== undefined && timing.finishMs === null && timing.contentMs.length >= spec.cancelAfterChunks) {
+            cancel = sendCancel(spec.baseUrl, timing);
+          }
+        });
+        res.on("data", (text: string) => {
+          try {
+            events.push(text);
+          } catch (error) {
+            // A chunk that is not JSON fails the run, like any other broken stream.
+            failed = true;
+            res.destroy();
+            reject(error as Error);
+          }
+        });
+        res.on("error", reject);
+        res.on("end", () => {
+          if (failed) return;
+          timing.endMs = performance.now();
+          void (cancel ?? Promise.resolve()).then(() => resolve(timing));
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
   });
-  if (res.status !== 200 || !res.body) {
-    throw new Error(`POST /v1/completions: HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`);
-  }
-  const timing: StreamTiming = {
-    id: res.headers.get("x-request-id") ?? "",
-    startMs,
-    contentMs: [],
-    finishMs: null,
-    finishReason: null,
-    completionTokens: null,
-    endMs: startMs,
-    cancelSentMs: null,
-    cancelAnsweredMs: null,
-    cancelStatus: null,
-  };
-  let cancel: Promise<void> | null = null;
-  for await (const data of sseData(res.body)) {
-    if (data === "[DONE]") break;
-    const chunk = JSON.parse(data) as CompletionChunk;
-    if (chunk.error) throw new Error(`stream ${timing.id} failed: ${chunk.error.message ?? data}`);
-    const now = performance.now();
-    if (chunk.usage) timing.completionTokens = chunk.usage.completion_tokens ?? null;
-    const choice = chunk.choices?.[0];
-    if (!choice) continue;
-    if (choice.text) timing.contentMs.push(now);
-    if (choice.finish_reason) {
-      timing.finishMs = now;
-      timing.finishReason = choice.finish_reason;
-    }
-    if (cancel === null && spec.cancelAfterChunks !== undefined && timing.finishMs === null && timing.contentMs.length >= spec.cancelAfterChunks) {
-      cancel = sendCancel(spec.baseUrl, timing);
-    }
-  }
-  timing.endMs = performance.now();
-  if (cancel) await cancel;
-  return timing;
 }
 
 /** Fires the cancel without holding up the reader of the stream; never rejects (status -1 on a network error). */

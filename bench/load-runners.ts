@@ -4,6 +4,7 @@
  * Past the deadline every outstanding request is aborted and the run fails.
  */
 import { streamCompletion, type CompletionSpec, type StreamTiming } from "./completion-client.ts";
+import { setMaxListeners } from "node:events";
 import { poissonArrivals } from "./rng.ts";
 
 export interface LoadRun {
@@ -55,6 +56,8 @@ export async function poissonLoad(
 
 async function bounded(timeoutMs: number, body: (signal: AbortSignal) => Promise<StreamTiming[]>): Promise<LoadRun> {
   const abort = new AbortController();
+  // Every stream in flight listens on this one signal; more than ten is expected, not a leak.
+  setMaxListeners(0, abort.signal);
   const timer = setTimeout(() => abort.abort(new Error(`scenario exceeded ${timeoutMs} ms`)), timeoutMs);
   const t0 = performance.now();
   try {

@@ -1,20 +1,28 @@
-/** Splits a server-sent-events byte stream into the payloads of its `data:` lines, as they arrive. */
+/**
+ * Splits a server-sent-events text stream into the payloads of its `data:`
+ * lines as they arrive. Push decoded text in (a `setEncoding("utf8")`
+ * response keeps multi-byte characters whole across chunks); each complete
+ * event's data goes to `onData`. Callback-based rather than an async
+ * generator: the load generator shares the machine with the server, so its
+ * per-chunk cost should be as small as it can be.
+ */
+export class SseSplitter {
+  private buffer = "";
 
-export async function* sseData(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const bytes of body) {
-    buffer += decoder.decode(bytes, { stream: true });
+  constructor(private readonly onData: (data: string) => void) {}
+
+  push(text: string): void {
+    this.buffer += text;
     let end: number;
-    while ((end = buffer.indexOf("\n\n")) !== -1) {
-      const event = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
+    while ((end = this.buffer.indexOf("\n\n")) !== -1) {
+      const event = this.buffer.slice(0, end);
+      this.buffer = this.buffer.slice(end + 2);
       const data = event
         .split("\n")
         .filter((line) => line.startsWith("data:"))
         .map((line) => line.slice(line.startsWith("data: ") ? 6 : 5))
         .join("\n");
-      if (data.length > 0) yield data;
+      if (data.length > 0) this.onData(data);
     }
   }
 }
