@@ -126,7 +126,7 @@ def parse_phase(spec):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
-    ap.add_argument("--minutes", type=float, default=50)
+    ap.add_argument("--minutes", type=float, default=55)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--conversations", type=int, default=600000)
     ap.add_argument("--work", default=os.path.join(HERE, "work"))

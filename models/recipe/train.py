@@ -101,10 +101,12 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--minutes", type=float, required=True)
     ap.add_argument("--seed", type=int, default=1234)
-    ap.add_argument("--lr", type=float, default=2e-3)
+    # Measured side by side on this model and data: 5e-4 reaches in ~1,000 steps the loss that
+    # 2e-3 needs ~4,000 for; 1e-3 is nearly as slow as 2e-3 and 2.5e-4 starts slower.
+    ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--bsz", type=int, default=32)
     ap.add_argument("--seq", type=int, default=96)
-    ap.add_argument("--eval-every", type=float, default=4.0)
+    ap.add_argument("--eval-every", type=float, default=5.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--save-as", default="final.pt")
     ap.add_argument("--init", help="continue from this checkpoint (a later phase)")
