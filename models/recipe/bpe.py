@@ -157,7 +157,11 @@ def train_bpe(word_counts, max_merges=400, min_count=2):
 
 
 class Tokenizer:
-    def __init__(self, merges, extra_tokens=0):
+    def __init__(self, merges, extra_tokens=0, filler_tokens=0):
+        """extra_tokens: non-special added tokens "<|reserved_N|>" after the specials.
+        filler_tokens: plain vocabulary entries "<reserved_N>" after the specials, which no merge
+        produces: they pad the vocabulary the way a large trained BPE vocabulary fills it,
+        without tens of thousands of added tokens (which tokenizer libraries treat specially)."""
         self.merges = [tuple(m) for m in merges]
         self.ranks = {m: i for i, m in enumerate(self.merges)}
         self.vocab = {B2U[b]: b for b in range(256)}
@@ -166,6 +170,8 @@ class Tokenizer:
         self.added = list(SPECIALS) + [f"<|reserved_{i}|>" for i in range(extra_tokens)]
         for t in self.added:
             self.vocab[t] = len(self.vocab)
+        for i in range(filler_tokens):
+            self.vocab[f"<reserved_{i}>"] = len(self.vocab)
         self.id_to_tok = {i: t for t, i in self.vocab.items()}
         self.cache = {}
 
