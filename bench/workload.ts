@@ -64,7 +64,7 @@ export function workloadFor(quick: boolean): Workload {
     oneAtATimeRequests: quick ? 16 : 32,
     poissonRequests: quick ? 16 : 32,
     poissonLoad: 0.7,
-    cancelRequests: 16,
+    cancelRequests: quick ? 16 : 64,
     cancelAfterChunks: Math.max(2, Math.floor(maxTokens / 4)),
     scenarioTimeoutMs: quick ? 120_000 : 600_000,
     minScenarioMs: quick ? 1000 : 5000,

@@ -2,7 +2,7 @@
  * Entry point of a model worker thread: loads the folder, proves a real
  * forward pass works, then serves encode and step messages from the engine.
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { ApiError } from "../errors.ts";
 import { compileChatTemplate } from "../model/chat-template.ts";
 import { loadModelFolder } from "../model/model-folder.ts";
@@ -49,11 +49,15 @@ async function start(init: WorkerInit): Promise<void> {
   const runSteps = async (): Promise<void> => {
     looping = true;
     while (stepper.hasWork && boundary === null) {
-      // onnxruntime-node runs a session inside a setImmediate callback. A
-      // control message that arrived during the last run is only delivered
-      // in the event loop's poll phase, so without this turn the next step
-      // would build its feeds first and keep a released row for one more run.
+      // One event-loop turn between steps, so nothing else in the worker starves.
       await nextTurn();
+      // A release must reach the stepper before the next step builds its
+      // feeds, or the row runs one step more than it should. Messages are
+      // delivered only in the event loop's poll phase, and one that lands
+      // after that phase (or during a GC pause between two steps) would wait
+      // a whole step; taking the queued messages synchronously here closes
+      // that window.
+      drainMessages();
       if (!stepper.hasWork || boundary !== null) break;
       const id = ++stepId;
       try {
@@ -68,7 +72,7 @@ async function start(init: WorkerInit): Promise<void> {
     atBoundary();
   };
 
-  port!.on("message", (message: ToWorker) => {
+  const onMessage = (message: ToWorker): void => {
     switch (message.type) {
       case "encode":
         try {
@@ -89,7 +93,11 @@ async function start(init: WorkerInit): Promise<void> {
         if (!looping) atBoundary();
         return;
     }
-  });
+  };
+  const drainMessages = (): void => {
+    for (let queued = receiveMessageOnPort(port!); queued; queued = receiveMessageOnPort(port!)) onMessage(queued.message as ToWorker);
+  };
+  port!.on("message", onMessage);
   const { io } = runner;
   post({
     type: "ready",
