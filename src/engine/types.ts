@@ -128,9 +128,9 @@ export interface EngineMetrics {
   /** Release sent (cancel, disconnect, stop string) -> the row is out of its worker's batch, seconds. */
   releaseSeconds: SummarySnapshot;
   /**
-   * The same, in steps of the step the release waited on (the one running when it
-   * arrived, or the last one when it arrived between steps): at most 1 plus the
-   * message's way to the worker.
+   * The same, in steps of the step the release waited on: the one running when it
+   * arrived, or, when it arrived between steps, the last step's whole cycle (its
+   * start to the row leaving). At most 1 plus the message's way to the worker.
    */
   releaseSteps: SummarySnapshot;
 }

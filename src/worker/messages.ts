@@ -97,7 +97,7 @@ export interface StepResult {
    * steps. NaN for a row that ended by itself.
    */
   releaseMs: Float64Array;
-  /** The same in steps: divided by the duration of the step the release waited on. */
+  /** The same in steps: divided by the duration of the step the release waited on (row-stepper.ts). */
   releaseSteps: Float64Array;
   /** How long this step took, from building its feeds to its last row's text. */
   stepMs: number;

@@ -27,7 +27,12 @@ interface DroppedRow {
   sentAt: number;
   /** NaN: it is in the running step and leaves when that step ends. */
   leftAt: number;
-  /** Duration of the step it waited on; NaN: the running step. */
+  /**
+   * The step it waited on: the running one (NaN, known at its end), or, for a
+   * release between steps, the last step's cycle: from its start to now, so
+   * the work between two runs (sampling, posting, messages) counts as part
+   * of the step rather than as a second one.
+   */
   waitedStepMs: number;
 }
 
@@ -57,7 +62,8 @@ export class RowStepper {
   private dropped: DroppedRow[] = [];
   /** True while a step runs: a row released now is in this step's runs and leaves at its end. */
   private inStep = false;
-  private lastStepMs = 0;
+  /** wallClockMs of the last step's start; NaN before the first. */
+  private lastStepStarted = Number.NaN;
 
   constructor(
     private readonly runner: ModelRunner,
@@ -83,10 +89,11 @@ export class RowStepper {
       if (!this.rows.delete(id)) continue;
       // During a step the row is in its runs: it leaves at the step's end, and that step is
       // the one it waited on. Between steps it leaves now, after waiting on the last step.
+      const now = wallClockMs();
       this.dropped.push(
         this.inStep
           ? { id, sentAt, leftAt: Number.NaN, waitedStepMs: Number.NaN }
-          : { id, sentAt, leftAt: wallClockMs(), waitedStepMs: this.lastStepMs },
+          : { id, sentAt, leftAt: now, waitedStepMs: Number.isNaN(this.lastStepStarted) ? 0 : now - this.lastStepStarted },
       );
     }
     for (const a of admit) this.rows.set(a.rowId, this.newRow(a));
@@ -102,6 +109,7 @@ export class RowStepper {
 
   async step(stepId: number): Promise<StepResult> {
     const started = wallClockMs();
+    this.lastStepStarted = started;
     this.inStep = true;
     try {
       return await this.runStep(new StepOutput(stepId), started);
@@ -181,7 +189,6 @@ export class RowStepper {
     const stepMs = ended - started;
     const dropped = this.dropped;
     this.dropped = [];
-    this.lastStepMs = stepMs;
     const releaseMs = Float64Array.from(dropped, (d) => (Number.isNaN(d.leftAt) ? ended : d.leftAt) - d.sentAt);
     const releaseSteps = Float64Array.from(dropped, (d, i) => {
       const waited = Number.isNaN(d.waitedStepMs) ? stepMs : d.waitedStepMs;
