@@ -3,8 +3,8 @@
  * closed loop with N requests in flight, and open-loop Poisson arrivals.
  * Past the deadline every outstanding request is aborted and the run fails.
  */
-import { streamCompletion, type CompletionSpec, type StreamTiming } from "./completion-client.ts";
 import { setMaxListeners } from "node:events";
+import { streamCompletion, type CompletionSpec, type StreamTiming } from "./completion-client.ts";
 import { poissonArrivals } from "./rng.ts";
 
 export interface LoadRun {
