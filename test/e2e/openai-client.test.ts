@@ -42,7 +42,7 @@ describe.skipIf(!haveFixtures)("official openai client", () => {
   it("aborting the client's stream cancels the generation on the server", async () => {
     const controller = new AbortController();
     const stream = await client.chat.completions.create(
-      { model: server.model, messages: [{ role: "user", content: "he was on it" }], max_tokens: 500, stream: true },
+      { model: server.model, messages: [{ role: "user", content: "he was on it" }], max_tokens: 500, temperature: 0, stream: true },
       { signal: controller.signal },
     );
     let released: Promise<void> | null = null;
@@ -92,7 +92,7 @@ describe.skipIf(!haveFixtures)("official openai client", () => {
       while (server.engine.cancel(handle) === null) await new Promise((r) => setImmediate(r));
     };
     const plain = client.chat.completions.create(
-      { model: server.model, messages: [{ role: "user", content: "he was on it" }], max_tokens: 1500 },
+      { model: server.model, messages: [{ role: "user", content: "he was on it" }], max_tokens: 1500, temperature: 0 },
       { headers: { "x-request-id": "openai-cancel-plain" } },
     );
     await cancelWhenRunning("openai-cancel-plain");
@@ -101,7 +101,7 @@ describe.skipIf(!haveFixtures)("official openai client", () => {
     expect(answer.usage!.completion_tokens).toBeLessThan(1500);
 
     const stream = await client.chat.completions.create(
-      { model: server.model, messages: [{ role: "user", content: "he was on it" }], max_tokens: 1500, stream: true },
+      { model: server.model, messages: [{ role: "user", content: "he was on it" }], max_tokens: 1500, temperature: 0, stream: true },
       { headers: { "x-request-id": "openai-cancel-stream" } },
     );
     let finish: string | null = null;

@@ -28,6 +28,9 @@ describe.skipIf(!haveFixtures)("reliability with a real engine", () => {
     model: server.model,
     messages: [{ role: "user", content: "he was on it" }],
     max_tokens: 40,
+    // Greedy unless a test says otherwise: a sampled row of this random-weight
+    // model can draw EOS early and finish with "stop" instead of "length".
+    temperature: 0,
     ...extra,
   });
 
@@ -60,8 +63,8 @@ describe.skipIf(!haveFixtures)("reliability with a real engine", () => {
         return last.error ? "error" : ((last.choices as Array<{ finish_reason: string }>)[0]!.finish_reason as string);
       }),
     );
-    expect(outcomes.filter((o) => o === "error")).toHaveLength(4);
-    expect(outcomes.filter((o) => o === "length")).toHaveLength(4);
+    // Sorted whole, so a failure shows every outcome rather than one count.
+    expect(outcomes.sort()).toEqual(["error", "error", "error", "error", "length", "length", "length", "length"]);
     await until(() => engine.health().workersAlive === 2, "the replacement worker");
     const ready = await fetch(`${server.url}/ready`);
     expect(ready.status).toBe(200);
