@@ -1,13 +1,16 @@
 /**
  * Everything measured on one model, in order, one thing at a time so the
- * measurements do not share the CPUs: raw loops, the batching server, then
- * a second server with --max-batch-size 1 under the same c=16 load.
+ * measurements do not share the CPUs: raw loops, the batching server's
+ * scenarios, a second server with --max-batch-size 1 under the same c=16
+ * load, the paired rounds behind the ratio lines (both servers idle but
+ * loaded while the raw loop runs), and the raw loops again.
  */
 import type { BenchModel } from "./models.ts";
 import { runRawBaselines } from "./raw-bench.ts";
 import type { RawLoopResult } from "./raw-loop.ts";
 import { ServerProcess } from "./server-process.ts";
 import { closedLoop } from "./load-runners.ts";
+import { pairedRounds, type PairedRatios } from "./paired-rounds.ts";
 import {
   baseSpec,
   measured,
@@ -27,6 +30,8 @@ export interface ModelResult {
   rawPasses: [RawLoopResult[], RawLoopResult[]];
   batching: BatchingResults;
   oneAtATime: ScenarioRow;
+  /** The ratio lines: medians of rounds that measure both sides of each ratio back to back. */
+  paired: PairedRatios;
   bootMs: number;
   /** The workload as scaled to this model's speed. */
   workload: Workload;
@@ -47,31 +52,29 @@ export async function benchModel(
   const t0 = performance.now();
   const batchingServer = await ServerProcess.start({ modelDir: model.dir, threads: serverThreads, maxBatchSize: 16 });
   const bootMs = performance.now() - t0;
+  let serial: ServerProcess | null = null;
   let batching: BatchingResults;
+  let oneAtATime: ScenarioRow;
+  let paired: PairedRatios;
   try {
     await warmUp(batchingServer, model, workload);
     batching = await runBatchingScenarios(batchingServer, model, workload, log);
-  } finally {
-    await batchingServer.stop();
-  }
-  // This machine's speed drifts by tens of percent over a minute: the raw loop runs again
-  // after the batching scenarios, and the ratios use the mean of both passes.
-  log(`  raw loop again...`);
-  const rawAfter = await runRawBaselines(model, base, threads);
-  const raw = rawBefore.map((before, i) => meanOfPasses(before, rawAfter[i]!));
-
-  const serial = await ServerProcess.start({ modelDir: model.dir, threads: serverThreads, maxBatchSize: 1 });
-  let oneAtATime: ScenarioRow;
-  try {
+    serial = await ServerProcess.start({ modelDir: model.dir, threads: serverThreads, maxBatchSize: 1 });
     await warmUp(serial, model, workload);
     const spec = baseSpec(serial, model, workload.maxTokens);
     oneAtATime = await measured(serial, "c=16, max-batch-size 1", workload.maxTokens, log, () =>
       closedLoop(workload.oneAtATimeRequests, 16, workload.scenarioTimeoutMs, () => spec),
     );
+    paired = await pairedRounds(model, workload, threads, batchingServer, serial, log);
   } finally {
-    await serial.stop();
+    await batchingServer.stop();
+    await serial?.stop();
   }
-  return { model, raw, rawPasses: [rawBefore, rawAfter], batching, oneAtATime, bootMs, workload };
+  // The raw lines of the report use the mean of a pass before and a pass after the servers.
+  log(`  raw loop again...`);
+  const rawAfter = await runRawBaselines(model, base, threads);
+  const raw = rawBefore.map((before, i) => meanOfPasses(before, rawAfter[i]!));
+  return { model, raw, rawPasses: [rawBefore, rawAfter], batching, oneAtATime, paired, bootMs, workload };
 }
 
 /** The two passes' mean times, and the rates of those times (tokens over mean time). */

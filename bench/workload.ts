@@ -30,6 +30,14 @@ export interface Workload {
   minScenarioMs: number;
   /** Raw-loop runs continue past rawRepeats until they have taken this long in all. */
   minRawMs: number;
+  /** Rounds of the paired measurements behind the ratio lines (paired-rounds.ts). */
+  pairedRounds: number;
+  /** Each side of a pair lasts about this long: raw runs until then, requests scaled to it. */
+  pairedMs: number;
+  /** Per round: c=1 requests, c=16 requests and one-at-a-time requests (multiples of 16). */
+  pairedSequentialRequests: number;
+  pairedC16Requests: number;
+  pairedOneAtATimeRequests: number;
 }
 
 /**
@@ -48,6 +56,10 @@ export function scaleToModel(w: Workload, raw1TokPerSec: number, raw16TokPerSec:
     c16Requests: requestsFor(w.c16Requests, raw16TokPerSec),
     poissonRequests: requestsFor(w.poissonRequests, raw16TokPerSec),
     oneAtATimeRequests: requestsFor(w.oneAtATimeRequests, raw1TokPerSec),
+    // Whole waves of 16, so a paired c=16 measurement does not end on a few lone rows.
+    pairedSequentialRequests: Math.max(1, Math.round(((w.pairedMs / 1000) * raw1TokPerSec) / w.maxTokens)),
+    pairedC16Requests: 16 * Math.max(1, Math.round(((w.pairedMs / 1000) * raw16TokPerSec) / w.maxTokens / 16)),
+    pairedOneAtATimeRequests: 16 * Math.max(1, Math.round(((w.pairedMs / 1000) * raw1TokPerSec) / w.maxTokens / 16)),
   };
 }
 
@@ -69,5 +81,11 @@ export function workloadFor(quick: boolean): Workload {
     scenarioTimeoutMs: quick ? 120_000 : 600_000,
     minScenarioMs: quick ? 1000 : 5000,
     minRawMs: quick ? 300 : 2000,
+    pairedRounds: quick ? 3 : 5,
+    pairedMs: quick ? 300 : 1000,
+    // Set by scaleToModel from the raw loop's rates.
+    pairedSequentialRequests: 1,
+    pairedC16Requests: 16,
+    pairedOneAtATimeRequests: 16,
   };
 }

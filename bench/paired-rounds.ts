@@ -1,0 +1,143 @@
+/**
+ * The ratio lines, measured as paired rounds. This machine's speed drifts by
+ * tens of percent within a minute, more than the margins the targets are
+ * about, so a ratio of two measurements taken half a minute apart says as
+ * much about the drift as about the server. Each round instead measures the
+ * two sides of every ratio back to back, about a second each (at least one
+ * raw run or 16 requests), and the report gives the median of the rounds'
+ * ratios and their range. The order within a round alternates (raw first,
+ * then server first) so that a steady drift does not favour one side.
+ */
+import { closedLoop } from "./load-runners.ts";
+import type { BenchModel } from "./models.ts";
+import { runRawLoop } from "./raw-loop.ts";
+import { RawSession } from "./raw-session.ts";
+import { assertFullLength, scenarioMetrics } from "./scenario-metrics.ts";
+import type { ServerProcess } from "./server-process.ts";
+import { baseSpec, type Log } from "./server-scenarios.ts";
+import { percentile } from "./stats.ts";
+import type { Workload } from "./workload.ts";
+
+/** One ratio over the rounds. */
+export interface PairedRatio {
+  /** Each round's ratio, in round order. */
+  rounds: number[];
+  median: number;
+}
+
+export interface PairedRatios {
+  /** c=1 stream decode rate / raw batch-1 decode rate. */
+  stream1: PairedRatio;
+  /** c=16 aggregate / raw batch-16 end-to-end rate. */
+  c16VsRaw: PairedRatio;
+  /** c=16 aggregate / the same load against --max-batch-size 1. */
+  c16VsSerial: PairedRatio;
+}
+
+interface Rates {
+  raw1Decode: number;
+  raw16EndToEnd: number;
+  stream1Decode: number;
+  c16: number;
+  serial: number;
+}
+
+export async function pairedRounds(
+  model: BenchModel,
+  w: Workload,
+  threads: number,
+  batching: ServerProcess,
+  serial: ServerProcess,
+  log: Log,
+): Promise<PairedRatios> {
+  const session = await RawSession.open(model, threads);
+  try {
+    await runRawLoop(session, 1, model.promptIds, 4);
+    const rounds: Rates[] = [];
+    for (let r = 0; r < w.pairedRounds; r++) {
+      const rates = await oneRound(session, model, w, batching, serial, r % 2 === 0);
+      rounds.push(rates);
+      log(
+        `  paired round ${r + 1}/${w.pairedRounds}: stream ${ratio(rates.stream1Decode, rates.raw1Decode).toFixed(2)} ` +
+          `(${rates.stream1Decode.toFixed(1)} vs ${rates.raw1Decode.toFixed(1)} tok/s), ` +
+          `c=16/raw ${ratio(rates.c16, rates.raw16EndToEnd).toFixed(2)}, c=16/one-at-a-time ${ratio(rates.c16, rates.serial).toFixed(2)}`,
+      );
+    }
+    const summarise = (num: (x: Rates) => number, den: (x: Rates) => number): PairedRatio => {
+      const values = rounds.map((x) => ratio(num(x), den(x)));
+      return { rounds: values, median: percentile(values, 50) };
+    };
+    return {
+      stream1: summarise((x) => x.stream1Decode, (x) => x.raw1Decode),
+      c16VsRaw: summarise((x) => x.c16, (x) => x.raw16EndToEnd),
+      c16VsSerial: summarise((x) => x.c16, (x) => x.serial),
+    };
+  } finally {
+    await session.release();
+  }
+}
+
+async function oneRound(
+  session: RawSession,
+  model: BenchModel,
+  w: Workload,
+  batching: ServerProcess,
+  serial: ServerProcess,
+  rawFirst: boolean,
+): Promise<Rates> {
+  const spec = baseSpec(batching, model, w.maxTokens);
+  const serialSpec = baseSpec(serial, model, w.maxTokens);
+  const served = async (name: string, count: number, concurrency: number, s = spec): Promise<ReturnType<typeof scenarioMetrics>> => {
+    const run = await closedLoop(count, concurrency, w.scenarioTimeoutMs, () => s);
+    assertFullLength(run.timings, w.maxTokens, `paired ${name}`);
+    return scenarioMetrics(run);
+  };
+  const pair = async <A, B>(raw: () => Promise<A>, server: () => Promise<B>): Promise<[A, B]> => {
+    if (rawFirst) {
+      const a = await raw();
+      return [a, await server()];
+    }
+    const b = await server();
+    return [await raw(), b];
+  };
+  const [raw1, c1] = await pair(
+    () => rawRates(session, 1, model.promptIds, w.maxTokens, w.pairedMs),
+    () => served("c=1", w.pairedSequentialRequests, 1),
+  );
+  const [raw16, c16] = await pair(
+    () => rawRates(session, 16, model.promptIds, w.maxTokens, w.pairedMs),
+    () => served("c=16", w.pairedC16Requests, 16),
+  );
+  const one = await served("one-at-a-time", w.pairedOneAtATimeRequests, 16, serialSpec);
+  return {
+    raw1Decode: raw1.decode,
+    raw16EndToEnd: raw16.endToEnd,
+    stream1Decode: c1.streamDecodeTokensPerSec,
+    c16: c16.tokensPerSec,
+    serial: one.tokensPerSec,
+  };
+}
+
+/** Raw-loop runs for at least `minMs` (one at least); rates pooled over the runs' tokens and times. */
+async function rawRates(
+  session: RawSession,
+  batch: number,
+  prompt: number[],
+  tokensPerRow: number,
+  minMs: number,
+): Promise<{ decode: number; endToEnd: number }> {
+  let decodeMs = 0;
+  let totalMs = 0;
+  let runs = 0;
+  while (runs === 0 || totalMs < minMs) {
+    const r = await runRawLoop(session, batch, prompt, tokensPerRow);
+    decodeMs += r.decodeMs;
+    totalMs += r.prefillMs + r.decodeMs;
+    runs++;
+  }
+  return { decode: (runs * batch * (tokensPerRow - 1) * 1000) / decodeMs, endToEnd: (runs * batch * tokensPerRow * 1000) / totalMs };
+}
+
+function ratio(a: number, b: number): number {
+  return b > 0 ? a / b : Number.NaN;
+}
