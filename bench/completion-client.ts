@@ -4,6 +4,7 @@
  * cancels itself through the stop endpoint after some content chunks and
  * times the cancel -> final chunk latency.
  */
+import { once } from "node:events";
 import { Agent, request } from "node:http";
 import { SseSplitter } from "./sse-stream.ts";
 
@@ -44,6 +45,25 @@ interface CompletionChunk {
 
 /** Keep-alive connections for the streams, like a real client pool. */
 const agent = new Agent({ keepAlive: true });
+
+/**
+ * Closes the pool's idle connections. Node 20's agent can hand a request a
+ * socket that the server is closing at that moment for its keep-alive
+ * timeout, and the request fails with "socket hang up" (nodejs/node#52649).
+ * A measurement that follows an idle gap near that timeout starts on fresh
+ * connections instead.
+ */
+export async function closeIdleConnections(): Promise<void> {
+  const idle = Object.values(agent.freeSockets).flatMap((sockets) => sockets ?? []);
+  // The agent drops a socket from its pool on "close"; wait for it so none is handed out again.
+  await Promise.all(
+    idle.map((socket) => {
+      const closed = once(socket, "close");
+      socket.destroy();
+      return closed;
+    }),
+  );
+}
 
 export function streamCompletion(spec: CompletionSpec): Promise<StreamTiming> {
   return new Promise((resolve, reject) => {

@@ -3,11 +3,12 @@
  * tens of percent within a minute, more than the margins the targets are
  * about, so a ratio of two measurements taken half a minute apart says as
  * much about the drift as about the server. Each round instead measures the
- * two sides of every ratio back to back, about a second each (at least one
- * raw run or 16 requests), and the report gives the median of the rounds'
- * ratios and their range. The order within a round alternates (raw first,
+ * two sides of every ratio back to back, about two seconds each (at least
+ * one raw run or 16 requests), and the report gives the median of the
+ * rounds' ratios and every round's. The order within a round alternates (raw first,
  * then server first) so that a steady drift does not favour one side.
  */
+import { closeIdleConnections } from "./completion-client.ts";
 import { closedLoop } from "./load-runners.ts";
 import type { BenchModel } from "./models.ts";
 import { runRawLoop } from "./raw-loop.ts";
@@ -87,8 +88,13 @@ async function oneRound(
 ): Promise<Rates> {
   const spec = baseSpec(batching, model, w.maxTokens);
   const serialSpec = baseSpec(serial, model, w.maxTokens);
-  const served = async (name: string, count: number, concurrency: number, s = spec): Promise<ReturnType<typeof scenarioMetrics>> => {
-    const run = await closedLoop(count, concurrency, w.scenarioTimeoutMs, () => s);
+  const served = async (name: string, count: number, concurrency: number, server = batching): Promise<ReturnType<typeof scenarioMetrics>> => {
+    // Each server sits idle for seconds between its measurements, about its keep-alive timeout.
+    await closeIdleConnections();
+    const s = server === batching ? spec : serialSpec;
+    const run = await closedLoop(count, concurrency, w.scenarioTimeoutMs, () => s).catch((error: Error) => {
+      throw new Error(`paired ${name}: ${error.message} (${server.describe()})`);
+    });
     assertFullLength(run.timings, w.maxTokens, `paired ${name}`);
     return scenarioMetrics(run);
   };
@@ -108,7 +114,7 @@ async function oneRound(
     () => rawRates(session, 16, model.promptIds, w.maxTokens, w.pairedMs),
     () => served("c=16", w.pairedC16Requests, 16),
   );
-  const one = await served("one-at-a-time", w.pairedOneAtATimeRequests, 16, serialSpec);
+  const one = await served("one-at-a-time", w.pairedOneAtATimeRequests, 16, serial);
   return {
     raw1Decode: raw1.decode,
     raw16EndToEnd: raw16.endToEnd,

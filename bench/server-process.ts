@@ -78,6 +78,13 @@ export class ServerProcess {
     return server;
   }
 
+  /** For error messages: whether the child still runs, and if not, how it ended and what it printed last. */
+  describe(): string {
+    const { exitCode, signalCode } = this.child;
+    if (exitCode === null && signalCode === null) return `server ${this.baseUrl} still running`;
+    return `server ${this.baseUrl} exited (${signalCode ?? `code ${exitCode}`}):\n${this.output.trim()}`;
+  }
+
   get pid(): number {
     return this.child.pid ?? -1;
   }

@@ -82,7 +82,7 @@ export function workloadFor(quick: boolean): Workload {
     minScenarioMs: quick ? 1000 : 5000,
     minRawMs: quick ? 300 : 2000,
     pairedRounds: quick ? 3 : 5,
-    pairedMs: quick ? 300 : 1000,
+    pairedMs: quick ? 300 : 2000,
     // Set by scaleToModel from the raw loop's rates.
     pairedSequentialRequests: 1,
     pairedC16Requests: 16,
