@@ -5,15 +5,16 @@
  * much about the drift as about the server. Each round instead measures the
  * two sides of every ratio back to back, about two seconds each (at least
  * one raw run or 16 requests), and the report gives the median of the
- * rounds' ratios and every round's. The order within a round alternates (raw first,
- * then server first) so that a steady drift does not favour one side.
+ * rounds' ratios and every round's. The order within a pair alternates
+ * (raw first, then server first) so that a steady drift does not favour
+ * one side.
  */
 import { closeIdleConnections } from "./completion-client.ts";
 import { closedLoop } from "./load-runners.ts";
 import type { BenchModel } from "./models.ts";
 import { runRawLoop } from "./raw-loop.ts";
 import { RawSession } from "./raw-session.ts";
-import { assertFullLength, scenarioMetrics } from "./scenario-metrics.ts";
+import { assertFullLength, scenarioMetrics, type ScenarioMetrics } from "./scenario-metrics.ts";
 import type { ServerProcess } from "./server-process.ts";
 import { baseSpec, type Log } from "./server-scenarios.ts";
 import { percentile } from "./stats.ts";
@@ -86,13 +87,11 @@ async function oneRound(
   serial: ServerProcess,
   rawFirst: boolean,
 ): Promise<Rates> {
-  const spec = baseSpec(batching, model, w.maxTokens);
-  const serialSpec = baseSpec(serial, model, w.maxTokens);
-  const served = async (name: string, count: number, concurrency: number, server = batching): Promise<ReturnType<typeof scenarioMetrics>> => {
+  const served = async (name: string, count: number, concurrency: number, server = batching): Promise<ScenarioMetrics> => {
     // Each server sits idle for seconds between its measurements, about its keep-alive timeout.
     await closeIdleConnections();
-    const s = server === batching ? spec : serialSpec;
-    const run = await closedLoop(count, concurrency, w.scenarioTimeoutMs, () => s).catch((error: Error) => {
+    const spec = baseSpec(server, model, w.maxTokens);
+    const run = await closedLoop(count, concurrency, w.scenarioTimeoutMs, () => spec).catch((error: Error) => {
       throw new Error(`paired ${name}: ${error.message} (${server.describe()})`);
     });
     assertFullLength(run.timings, w.maxTokens, `paired ${name}`);

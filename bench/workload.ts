@@ -49,6 +49,10 @@ export interface Workload {
 export function scaleToModel(w: Workload, raw1TokPerSec: number, raw16TokPerSec: number): Workload {
   const requestsFor = (base: number, tokPerSec: number): number =>
     Math.max(base, Math.ceil((w.minScenarioMs / 1000) * (tokPerSec / w.maxTokens)));
+  /** Requests that last about pairedMs at this rate. */
+  const pairedFor = (tokPerSec: number): number => ((w.pairedMs / 1000) * tokPerSec) / w.maxTokens;
+  // Whole waves of 16, so a paired c=16 measurement does not end on a few lone rows.
+  const wavesOf16 = (tokPerSec: number): number => 16 * Math.max(1, Math.round(pairedFor(tokPerSec) / 16));
   return {
     ...w,
     sequentialRequests: requestsFor(w.sequentialRequests, raw1TokPerSec),
@@ -56,10 +60,9 @@ export function scaleToModel(w: Workload, raw1TokPerSec: number, raw16TokPerSec:
     c16Requests: requestsFor(w.c16Requests, raw16TokPerSec),
     poissonRequests: requestsFor(w.poissonRequests, raw16TokPerSec),
     oneAtATimeRequests: requestsFor(w.oneAtATimeRequests, raw1TokPerSec),
-    // Whole waves of 16, so a paired c=16 measurement does not end on a few lone rows.
-    pairedSequentialRequests: Math.max(1, Math.round(((w.pairedMs / 1000) * raw1TokPerSec) / w.maxTokens)),
-    pairedC16Requests: 16 * Math.max(1, Math.round(((w.pairedMs / 1000) * raw16TokPerSec) / w.maxTokens / 16)),
-    pairedOneAtATimeRequests: 16 * Math.max(1, Math.round(((w.pairedMs / 1000) * raw1TokPerSec) / w.maxTokens / 16)),
+    pairedSequentialRequests: Math.max(1, Math.round(pairedFor(raw1TokPerSec))),
+    pairedC16Requests: wavesOf16(raw16TokPerSec),
+    pairedOneAtATimeRequests: wavesOf16(raw1TokPerSec),
   };
 }
 
