@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { OnnxEngine } from "../src/engine/onnx-engine.ts";
-import type { ChatMessage, ValidGenerationRequest } from "../src/engine/types.ts";
+import type { ChatMessage, ValidGenerationRequest } from "../src/domain.ts";
 
 interface HeldoutItem {
   skill: string;
@@ -58,7 +58,7 @@ const engine = await OnnxEngine.create({
 
 async function answer(item: HeldoutItem, index: number): Promise<string> {
   const request: ValidGenerationRequest = {
-    endpoint: "chat",
+    
     prompt: { kind: "chat", messages: item.messages },
     sampling: { temperature: 0, topP: 1, topK: 0, minP: 0, seed: null, presencePenalty: 0, frequencyPenalty: 0, repetitionPenalty: 1, logitBias: [] },
     maxTokens: Number(values["max-tokens"]),

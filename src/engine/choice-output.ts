@@ -4,7 +4,8 @@
  * context. Pure: no timers, no I/O, so it is tested on its own.
  */
 import { StopStringFilter } from "../generation/stop-strings.ts";
-import type { FinishReason, TokenEvent, TokenLogprob } from "./types.ts";
+import type { FinishReason, TokenLogprob } from "../domain.ts";
+import type { TokenEvent } from "./engine.ts";
 
 export interface ChoiceLimits {
   eosIds: readonly number[];

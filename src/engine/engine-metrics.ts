@@ -4,7 +4,7 @@
  */
 import { Summary } from "../metrics/summary.ts";
 import type { Scheduler } from "./scheduler.ts";
-import type { EngineMetrics } from "./types.ts";
+import type { EngineMetrics } from "./engine.ts";
 
 export class EngineMetricsCollector {
   private generatedTokens = 0;

@@ -8,7 +8,7 @@ import { randomInt } from "node:crypto";
 import type { ApiError } from "../errors.ts";
 import { ChoiceOutput, type ChoiceEvent } from "./choice-output.ts";
 import { EventChannel } from "./event-channel.ts";
-import type { SamplingParams, TokenLogprob, Usage, ValidGenerationRequest } from "./types.ts";
+import type { SamplingParams, TokenLogprob, Usage, ValidGenerationRequest } from "../domain.ts";
 
 export interface EngineRow {
   rowId: number;
@@ -77,7 +77,7 @@ export class EngineRequest {
 
   usage(): Usage {
     const completion = this.rows.reduce((sum, r) => sum + r.choice.generated, 0);
-    return { prompt_tokens: this.promptIds.length, completion_tokens: completion, total_tokens: this.promptIds.length + completion };
+    return { promptTokens: this.promptIds.length, completionTokens: completion, totalTokens: this.promptIds.length + completion };
   }
 
   /** Feeds one sampled token to its choice and forwards the resulting events. */

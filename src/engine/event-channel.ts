@@ -4,7 +4,7 @@
  * `break` in for-await, a thrown error, a closed socket — `onAbandon` runs,
  * which is how a consumer that is gone cancels its generation.
  */
-import type { TokenEvent } from "./types.ts";
+import type { TokenEvent } from "./engine.ts";
 
 export class EventChannel implements AsyncIterable<TokenEvent> {
   private readonly buffer: TokenEvent[] = [];

@@ -15,16 +15,8 @@ import { EngineMetricsCollector } from "./engine-metrics.ts";
 import { EngineRequest } from "./engine-request.ts";
 import { RequestRegistry } from "./request-registry.ts";
 import { Scheduler } from "./scheduler.ts";
-import type {
-  CancelResult,
-  Engine,
-  EngineHealth,
-  EngineMetrics,
-  Generation,
-  ModelCard,
-  SubmitOptions,
-  ValidGenerationRequest,
-} from "./types.ts";
+import type { ValidGenerationRequest } from "../domain.ts";
+import type { CancelResult, Engine, EngineHealth, EngineMetrics, Generation, ModelCard, SubmitOptions } from "./engine.ts";
 import { WorkerHandle } from "./worker-handle.ts";
 
 export interface OnnxEngineOptions {

@@ -4,7 +4,7 @@
  * ("already_finished") after a request has ended.
  */
 import type { EngineRequest } from "./engine-request.ts";
-import type { Usage } from "./types.ts";
+import type { Usage } from "../domain.ts";
 
 export interface FinishedRecord {
   id: string;

@@ -15,7 +15,6 @@ import { EventEmitter } from "node:events";
 import { ApiError } from "../errors.ts";
 import type { EngineRequest, EngineRow } from "./engine-request.ts";
 import type { AdmitRow, StepResult } from "../worker/messages.ts";
-import type { TokenLogprob } from "./types.ts";
 
 export interface StepRunnerEvents {
   /** One step's tokens, and the rows the worker no longer holds. */
@@ -160,7 +159,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     for (let i = 0; i < result.rowIds.length; i++) {
       const row = byId.get(result.rowIds[i]!);
       if (!row || row.request.isEnded) continue;
-      row.request.accept(row, result.tokens[i]!, result.texts[i]!, toTokenLogprob(result.logprobs[i] ?? null));
+      row.request.accept(row, result.tokens[i]!, result.texts[i]!, result.logprobs[i] ?? null);
     }
     this.emit("step", result.stepMs, result.rowIds.length);
     for (let i = 0; i < result.released.length; i++) {
@@ -227,15 +226,4 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
 function tokensNeeded(row: EngineRow): number {
   return row.request.promptIds.length + row.choice.maxTokens;
-}
-
-function toTokenLogprob(lp: StepResult["logprobs"][number]): TokenLogprob | null {
-  if (!lp) return null;
-  const bytes = (s: string): number[] => [...Buffer.from(s, "utf8")];
-  return {
-    token: lp.tokenText,
-    logprob: lp.logprob,
-    bytes: bytes(lp.tokenText),
-    top_logprobs: lp.top.map((t, i) => ({ token: lp.topTexts[i]!, logprob: t.logprob, bytes: bytes(lp.topTexts[i]!) })),
-  };
 }

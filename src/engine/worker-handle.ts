@@ -6,8 +6,8 @@
 import { EventEmitter } from "node:events";
 import { Worker } from "node:worker_threads";
 import { ApiError } from "../errors.ts";
-import { wallClockMs } from "./wall-clock.ts";
-import type { PromptInput } from "./types.ts";
+import { wallClockMs } from "../wall-clock.ts";
+import type { PromptInput } from "../domain.ts";
 import type { AdmitRow, FromWorker, ToWorker, WorkerInit, WorkerModelInfo } from "../worker/messages.ts";
 import type { StepRunner, StepRunnerEvents } from "./scheduler.ts";
 

@@ -4,7 +4,7 @@
  * temperature, then the truncation filters (top-k, top-p, min-p), which mask
  * tokens with -Infinity.
  */
-import type { SamplingParams } from "../engine/types.ts";
+import type { SamplingParams } from "../domain.ts";
 
 /** What a processor may know about its row besides the logits. */
 export interface RowHistory {

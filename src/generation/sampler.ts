@@ -2,7 +2,7 @@
  * Picks the next token of one row: processors, then greedy argmax at
  * temperature 0 or a draw from the row's own seeded generator.
  */
-import type { SamplingParams } from "../engine/types.ts";
+import type { SamplingParams } from "../domain.ts";
 import { buildProcessors, type LogitsProcessor, type RowHistory } from "./logits-processors.ts";
 import { SeededRandom } from "./rng.ts";
 

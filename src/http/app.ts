@@ -5,7 +5,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import pino from "pino";
 import type { ServerConfig } from "../config.ts";
-import type { Engine } from "../engine/types.ts";
+import type { Engine } from "../engine/engine.ts";
 import { unavailable } from "../errors.ts";
 import { createApiKeyCheck } from "./auth.ts";
 import { registerCors } from "./cors.ts";

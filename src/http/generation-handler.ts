@@ -6,7 +6,7 @@
  */
 import type { OutgoingHttpHeaders } from "node:http";
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
-import type { Engine, Generation, TokenEvent } from "../engine/types.ts";
+import type { Engine, Generation, TokenEvent } from "../engine/engine.ts";
 import { ApiError, InternalError, unavailable } from "../errors.ts";
 import { buildChatCompletion, chatStreamFormatter } from "../protocol/chat-response.ts";
 import { ChoiceCollector } from "../protocol/choice-collector.ts";

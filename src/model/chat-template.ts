@@ -9,7 +9,7 @@ import { Template } from "@huggingface/jinja";
 import { invalidRequest } from "../errors.ts";
 import { ModelLoadError } from "./model-load-error.ts";
 import { asTokenText, type JsonObject } from "./json-file.ts";
-import type { ChatMessage } from "../engine/types.ts";
+import type { ChatMessage } from "../domain.ts";
 
 export interface ChatTemplate {
   render(messages: ChatMessage[]): string;

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { invalidRequest } from "../errors.ts";
-import type { ChatMessage, PromptInput } from "../engine/types.ts";
+import type { ChatMessage, PromptInput } from "../domain.ts";
 import type { ChatTemplate } from "./chat-template.ts";
 import type { LoadedTokenizer } from "./tokenizer.ts";
 

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { invalidRequest } from "../errors.ts";
-import type { ChatMessage } from "../engine/types.ts";
+import type { ChatMessage } from "../domain.ts";
 import { boundedInteger, positiveInteger, text } from "./fields.ts";
 import {
   checkMaxTokens,
@@ -152,7 +152,7 @@ export function parseChatRequest(body: unknown, limits: ProtocolLimits): ParsedG
   return {
     ...httpFields(fields),
     request: {
-      endpoint: "chat",
+      
       prompt: { kind: "chat", messages },
       sampling: toSamplingParams(fields),
       maxTokens,

@@ -1,5 +1,5 @@
 /** Builders for chat.completion and chat.completion.chunk objects. */
-import type { TokenLogprob, Usage } from "../engine/types.ts";
+import type { TokenLogprob, Usage } from "../domain.ts";
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -9,9 +9,10 @@ import type {
   StreamFormatter,
 } from "./response-types.ts";
 import { chunkBuilder } from "./response-types.ts";
+import { toWireLogprob, toWireUsage } from "./wire-values.ts";
 
 const chatLogprobs = (logprobs: TokenLogprob[] | null | undefined): ChatLogprobs | null =>
-  logprobs == null ? null : { content: logprobs, refusal: null };
+  logprobs == null ? null : { content: logprobs.map(toWireLogprob), refusal: null };
 
 export function buildChatCompletion(identity: ResponseIdentity, choices: CollectedChoice[], usage: Usage): ChatCompletion {
   return {
@@ -25,7 +26,7 @@ export function buildChatCompletion(identity: ResponseIdentity, choices: Collect
       logprobs: chatLogprobs(c.logprobs),
       finish_reason: c.finishReason,
     })),
-    usage,
+    usage: toWireUsage(usage),
     system_fingerprint: null,
   };
 }

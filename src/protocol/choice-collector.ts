@@ -1,5 +1,5 @@
 /** Gathers delta/finish events per choice for a non-streamed answer. */
-import type { TokenLogprob } from "../engine/types.ts";
+import type { TokenLogprob } from "../domain.ts";
 import type { CollectedChoice, DeltaEvent, FinishEvent } from "./response-types.ts";
 
 export class ChoiceCollector {

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { invalidRequest } from "../errors.ts";
-import type { PromptInput } from "../engine/types.ts";
+import type { PromptInput } from "../domain.ts";
 import { boundedInteger, text } from "./fields.ts";
 import {
   checkMaxTokens,
@@ -87,7 +87,7 @@ export function parseCompletionRequest(body: unknown, limits: ProtocolLimits): P
   return {
     ...httpFields(fields),
     request: {
-      endpoint: "completion",
+      
       prompt: toPromptInput(fields.prompt),
       sampling: toSamplingParams(fields),
       // The default must not trip a cap the client never asked about.

@@ -1,5 +1,5 @@
 /** Builders for text_completion objects and their stream chunks. */
-import type { TokenLogprob, Usage } from "../engine/types.ts";
+import type { TokenLogprob, Usage } from "../domain.ts";
 import type {
   CollectedChoice,
   CompletionLogprobs,
@@ -8,6 +8,7 @@ import type {
   TextCompletion,
 } from "./response-types.ts";
 import { chunkBuilder } from "./response-types.ts";
+import { toWireUsage } from "./wire-values.ts";
 
 /**
  * The legacy logprobs shape. Offsets continue from `startOffset` so streamed
@@ -21,7 +22,7 @@ export function toCompletionLogprobs(logprobs: TokenLogprob[], startOffset = 0):
   for (const lp of logprobs) {
     out.tokens.push(lp.token);
     out.token_logprobs.push(lp.logprob);
-    out.top_logprobs.push(Object.fromEntries(lp.top_logprobs.map((t) => [t.token, t.logprob])));
+    out.top_logprobs.push(Object.fromEntries(lp.top.map((t) => [t.token, t.logprob])));
     out.text_offset.push(offset);
     offset += lp.token.length;
   }
@@ -40,7 +41,7 @@ export function buildTextCompletion(identity: ResponseIdentity, choices: Collect
       logprobs: c.logprobs === null ? null : toCompletionLogprobs(c.logprobs),
       finish_reason: c.finishReason,
     })),
-    usage,
+    usage: toWireUsage(usage),
     system_fingerprint: null,
   };
 }

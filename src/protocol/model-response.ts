@@ -1,5 +1,6 @@
 /** Model list/object and cancellation response shapes. */
-import type { CancelResult, ModelCard, Usage } from "../engine/types.ts";
+import type { CancelResult, ModelCard } from "../engine/engine.ts";
+import { toWireUsage, type WireUsage } from "./wire-values.ts";
 
 export interface ModelObject {
   id: string;
@@ -26,12 +27,12 @@ export interface Cancellation {
   id: string;
   object: CancellationObject;
   status: CancelResult["status"];
-  usage: Usage;
+  usage: WireUsage;
 }
 
 export const toCancellation = (result: CancelResult, object: CancellationObject): Cancellation => ({
   id: result.id,
   object,
   status: result.status,
-  usage: result.usage,
+  usage: toWireUsage(result.usage),
 });

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { invalidRequest } from "../errors.ts";
-import type { SamplingParams, ValidGenerationRequest } from "../engine/types.ts";
+import type { SamplingParams, ValidGenerationRequest } from "../domain.ts";
 import { boundedInteger, positiveInteger, samplingShape, stopField, streamOptionsField, text } from "./fields.ts";
 
 export interface ProtocolLimits {

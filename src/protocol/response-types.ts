@@ -1,5 +1,7 @@
 /** Shapes of what the server sends back, following the OpenAI API. */
-import type { FinishReason, TokenEvent, TokenLogprob, Usage } from "../engine/types.ts";
+import type { FinishReason, TokenLogprob, Usage } from "../domain.ts";
+import { toWireUsage, type WireTokenLogprob, type WireUsage } from "./wire-values.ts";
+import type { TokenEvent } from "../engine/engine.ts";
 
 export type DeltaEvent = Extract<TokenEvent, { type: "delta" }>;
 export type FinishEvent = Extract<TokenEvent, { type: "finish" }>;
@@ -22,7 +24,7 @@ export interface CollectedChoice {
 }
 
 export interface ChatLogprobs {
-  content: TokenLogprob[];
+  content: WireTokenLogprob[];
   refusal: null;
 }
 
@@ -34,7 +36,7 @@ export interface ChatCompletion extends ResponseIdentity {
     logprobs: ChatLogprobs | null;
     finish_reason: FinishReason | null;
   }>;
-  usage: Usage;
+  usage: WireUsage;
   system_fingerprint: null;
 }
 
@@ -48,7 +50,7 @@ export interface ChatCompletionChunk extends ResponseIdentity {
   }>;
   system_fingerprint: null;
   /** Present (null until the last chunk) only when the client asked for usage. */
-  usage?: Usage | null;
+  usage?: WireUsage | null;
 }
 
 export interface CompletionLogprobs {
@@ -69,7 +71,7 @@ export interface TextCompletionChoice {
 export interface TextCompletion extends ResponseIdentity {
   object: "text_completion";
   choices: TextCompletionChoice[];
-  usage?: Usage | null;
+  usage?: WireUsage | null;
   system_fingerprint: null;
 }
 
@@ -91,14 +93,14 @@ export function chunkBuilder<Object extends string, Choice>(
   identity: ResponseIdentity,
   object: Object,
   includeUsage: boolean,
-): (choices: Choice[], usage?: Usage | null) => ResponseIdentity & { object: Object; choices: Choice[]; system_fingerprint: null; usage?: Usage | null } {
-  return (choices, usage = null) => ({
+): (choices: Choice[], usage?: Usage) => ResponseIdentity & { object: Object; choices: Choice[]; system_fingerprint: null; usage?: WireUsage | null } {
+  return (choices, usage) => ({
     id: identity.id,
     object,
     created: identity.created,
     model: identity.model,
     choices,
     system_fingerprint: null,
-    ...(includeUsage ? { usage } : {}),
+    ...(includeUsage ? { usage: usage === undefined ? null : toWireUsage(usage) } : {}),
   });
 }

@@ -3,7 +3,7 @@
  * sides import these types, so a change to the protocol is a compile error on
  * both ends. Token ids cross as typed arrays.
  */
-import type { PromptInput, SamplingParams } from "../engine/types.ts";
+import type { PromptInput, SamplingParams, TokenLogprob } from "../domain.ts";
 
 export interface WorkerInit {
   modelPath: string;
@@ -73,11 +73,6 @@ export interface SerializedApiError {
   code: string | null;
 }
 
-export interface StepTokenLogprobs {
-  logprob: number;
-  top: Array<{ id: number; logprob: number }>;
-}
-
 /** One sampled token per row that produced one this step (prefilling rows may not), in `rowIds` order. */
 export interface StepResult {
   type: "stepDone";
@@ -86,8 +81,8 @@ export interface StepResult {
   tokens: Int32Array;
   /** Newly stable text per row (UTF-8-safe; may be empty). */
   texts: string[];
-  /** Per row: the token texts (for logprobs) when asked, else null. */
-  logprobs: Array<(StepTokenLogprobs & { tokenText: string; topTexts: string[] }) | null>;
+  /** Per row: the token's logprob and top alternatives when asked, else null. */
+  logprobs: Array<TokenLogprob | null>;
   /** Rows the worker dropped at this boundary (released, or ended by EOS / max tokens): their KV is freed. */
   released: Int32Array;
   /**

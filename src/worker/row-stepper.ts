@@ -12,13 +12,14 @@
 import { IncrementalDetokenizer } from "../generation/detokenizer.ts";
 import { tokenLogprobs } from "../generation/logprobs.ts";
 import { RowSampler } from "../generation/sampler.ts";
-import { wallClockMs } from "../engine/wall-clock.ts";
+import { wallClockMs } from "../wall-clock.ts";
 import type { LoadedTokenizer } from "../model/tokenizer.ts";
 import { DecodeBatch, type NewPositionPlacement } from "./decode-batch.ts";
 import { kvGeometry } from "./kv-geometry.ts";
 import type { AdmitRow, StepResult } from "./messages.ts";
 import type { ModelRunner, RowKv } from "./model-runner.ts";
 import type * as ort from "onnxruntime-node";
+import type { TokenLogprob } from "../domain.ts";
 
 /** A row that left; times in wallClockMs. */
 interface DroppedRow {
@@ -228,10 +229,10 @@ export class RowStepper {
     return ids.length === 0 ? "" : this.tokenizer.full.decode(ids, { skip_special_tokens: true, clean_up_tokenization_spaces: false });
   }
 
-  private describeLogprobs(raw: Float32Array, token: number, top: number): StepResult["logprobs"][number] {
+  private describeLogprobs(raw: Float32Array, token: number, top: number): TokenLogprob {
     const lp = tokenLogprobs(raw, token, top);
     const text = (id: number): string => this.tokenizer.full.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
-    return { ...lp, tokenText: text(token), topTexts: lp.top.map((t) => text(t.id)) };
+    return { token: text(token), logprob: lp.logprob, top: lp.top.map((t) => ({ token: text(t.id), logprob: t.logprob })) };
   }
 }
 

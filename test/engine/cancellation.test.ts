@@ -28,7 +28,7 @@ describe.skipIf(!haveFixtures)("engine cancellation", () => {
       if (e.type === "delta" && ++deltas === 3) {
         const result = engine.cancel(id);
         expect(result?.status).toBe("cancelled");
-        expect(result?.usage.completion_tokens).toBeGreaterThanOrEqual(3);
+        expect(result?.usage.completionTokens).toBeGreaterThanOrEqual(3);
       }
     }
     const afterCancel = events.slice(events.findIndex((e) => e.type === "delta") + 3);
@@ -50,7 +50,7 @@ describe.skipIf(!haveFixtures)("engine cancellation", () => {
     });
     expect(engine.health().queued).toBe(1);
     const freed = whenReleased(engine, queuedId);
-    expect(engine.cancel(`client-${queuedId}`)).toMatchObject({ id: queuedId, status: "cancelled", usage: { completion_tokens: 0 } });
+    expect(engine.cancel(`client-${queuedId}`)).toMatchObject({ id: queuedId, status: "cancelled", usage: { completionTokens: 0 } });
     const out = await collect(queued.events);
     expect(out.finish).toEqual(["cancelled"]);
     expect(out.text).toEqual([]);

@@ -6,7 +6,7 @@
  * model, no thread.
  */
 import { describe, expect, it } from "vitest";
-import { wallClockMs } from "../../src/engine/wall-clock.ts";
+import { wallClockMs } from "../../src/wall-clock.ts";
 import { loadModelFolder } from "../../src/model/model-folder.ts";
 import { loadTokenizer } from "../../src/model/tokenizer.ts";
 import type { AdmitRow } from "../../src/worker/messages.ts";

@@ -5,15 +5,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { ChoiceOutput, type ChoiceEvent } from "../../src/engine/choice-output.ts";
-import type { TokenLogprob } from "../../src/engine/types.ts";
+import type { TokenLogprob } from "../../src/domain.ts";
 
 const EOS = 2;
 
 const lp = (token: string, logprob = -0.5): TokenLogprob => ({
   token,
   logprob,
-  bytes: [...Buffer.from(token, "utf8")],
-  top_logprobs: [],
+  top: [],
 });
 
 function choice(stop: string[] = [], maxTokens = Number.POSITIVE_INFINITY, index = 0): ChoiceOutput {

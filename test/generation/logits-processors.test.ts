@@ -4,7 +4,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { SamplingParams } from "../../src/engine/types.ts";
+import type { SamplingParams } from "../../src/domain.ts";
 import {
   buildProcessors,
   kthLargest,

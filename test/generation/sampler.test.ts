@@ -3,7 +3,7 @@
  * fixed seed, so tolerance checks are deterministic, never flaky.
  */
 import { describe, expect, it } from "vitest";
-import type { SamplingParams } from "../../src/engine/types.ts";
+import type { SamplingParams } from "../../src/domain.ts";
 import { softmax } from "../../src/generation/logits-processors.ts";
 import { SeededRandom } from "../../src/generation/rng.ts";
 import { argmax, drawFrom, RowSampler } from "../../src/generation/sampler.ts";

@@ -3,17 +3,8 @@
  * plays a script of events; a script may wait on the abort signal to model
  * a long generation.
  */
-import type {
-  CancelResult,
-  Engine,
-  EngineHealth,
-  EngineMetrics,
-  Generation,
-  ModelCard,
-  SubmitOptions,
-  TokenEvent,
-  ValidGenerationRequest,
-} from "../../src/engine/types.ts";
+import type { ValidGenerationRequest } from "../../src/domain.ts";
+import type { CancelResult, Engine, EngineHealth, EngineMetrics, Generation, ModelCard, SubmitOptions, TokenEvent } from "../../src/engine/engine.ts";
 
 export type EventScript = (request: ValidGenerationRequest, options: SubmitOptions) => AsyncIterable<TokenEvent>;
 
@@ -24,7 +15,9 @@ export interface StartCall {
   returned: Promise<void>;
 }
 
-export const USAGE = { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 };
+export const USAGE = { promptTokens: 5, completionTokens: 2, totalTokens: 7 };
+/** USAGE as clients see it. */
+export const WIRE_USAGE = { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 };
 
 /** "Hello world" for every choice, finished by "stop". */
 export const helloScript: EventScript = async function* (request) {
@@ -44,7 +37,7 @@ export const untilAbortScript: EventScript = async function* (_request, options)
     options.signal.addEventListener("abort", () => resolve(), { once: true });
   });
   yield { type: "finish", index: 0, finishReason: "cancelled" };
-  yield { type: "end", usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 } };
+  yield { type: "end", usage: { promptTokens: 5, completionTokens: 1, totalTokens: 6 } };
 };
 
 export class FakeEngine implements Engine {
@@ -79,7 +72,7 @@ export class FakeEngine implements Engine {
         };
       },
     };
-    return { id: options.id, promptTokens: USAGE.prompt_tokens, events };
+    return { id: options.id, promptTokens: USAGE.promptTokens, events };
   }
 
   /** Resolves with the next start() call (or the latest one if already made). */

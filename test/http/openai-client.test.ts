@@ -2,7 +2,7 @@
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { USAGE } from "./fake-engine.ts";
+import { WIRE_USAGE } from "./fake-engine.ts";
 import { makeApp } from "./helpers.ts";
 
 const { app, engine } = makeApp({ apiKeys: ["test-key"] });
@@ -19,7 +19,7 @@ describe("openai SDK", () => {
     const completion = await client.chat.completions.create({ model: "tiny-chat", messages: [{ role: "user", content: "Hi" }] });
     expect(completion.choices[0].message.content).toBe("Hello world");
     expect(completion.choices[0].finish_reason).toBe("stop");
-    expect(completion.usage).toEqual(USAGE);
+    expect(completion.usage).toEqual(WIRE_USAGE);
     expect(completion.id).toMatch(/^chatcmpl-/);
   });
 
@@ -42,7 +42,7 @@ describe("openai SDK", () => {
     }
     expect(text).toBe("Hello world");
     expect(finish).toBe("stop");
-    expect(usage).toEqual(USAGE);
+    expect(usage).toEqual(WIRE_USAGE);
     expect(ids.size).toBe(1);
   });
 

@@ -1,8 +1,9 @@
 /** SSE framing per API.md "Streaming", non-streamed collection, cancel responses and X-Request-Id. */
 import { afterAll, describe, expect, it } from "vitest";
-import type { TokenEvent, TokenLogprob } from "../../src/engine/types.ts";
+import type { TokenLogprob } from "../../src/domain.ts";
+import type { TokenEvent } from "../../src/engine/engine.ts";
 import { ApiError } from "../../src/errors.ts";
-import { USAGE, type EventScript } from "./fake-engine.ts";
+import { USAGE, WIRE_USAGE, type EventScript } from "./fake-engine.ts";
 import { chatBody, completionBody, makeApp, sseData } from "./helpers.ts";
 
 const { app, engine } = makeApp();
@@ -45,7 +46,7 @@ describe("chat stream", () => {
       { ...identity, usage: null, choices: [{ index: 0, delta: { content: "Hel" }, logprobs: null, finish_reason: null }] },
       { ...identity, usage: null, choices: [{ index: 0, delta: { content: "lo" }, logprobs: null, finish_reason: null }] },
       { ...identity, usage: null, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: "length" }] },
-      { ...identity, usage: USAGE, choices: [] },
+      { ...identity, usage: WIRE_USAGE, choices: [] },
     ]);
   });
 
@@ -100,21 +101,24 @@ describe("chat stream", () => {
   });
 
   it("logprobs ride on the content chunk", async () => {
-    const lp: TokenLogprob = { token: "Hi", logprob: -0.5, bytes: [72, 105], top_logprobs: [{ token: "Hi", logprob: -0.5, bytes: [72, 105] }] };
+    const lp: TokenLogprob = { token: "Hi", logprob: -0.5, top: [{ token: "Hi", logprob: -0.5 }] };
     engine.script = scripted([
       { type: "delta", index: 0, text: "Hi", logprobs: [lp] },
       { type: "finish", index: 0, finishReason: "stop" },
       { type: "end", usage: USAGE },
     ]);
     const { chunks } = await stream("/v1/chat/completions", chatBody({ stream: true, logprobs: true, top_logprobs: 1 }));
-    expect((chunks[1].choices as Array<{ logprobs: unknown }>)[0].logprobs).toEqual({ content: [lp], refusal: null });
+    expect((chunks[1].choices as Array<{ logprobs: unknown }>)[0].logprobs).toEqual({
+      content: [{ token: "Hi", logprob: -0.5, bytes: [72, 105], top_logprobs: [{ token: "Hi", logprob: -0.5, bytes: [72, 105] }] }],
+      refusal: null,
+    });
     expect(engine.starts.at(-1)?.request.logprobs).toBe(1);
   });
 });
 
 describe("completions stream", () => {
   it("text chunks with logprobs offsets, finish chunk, usage, [DONE]; no role chunk", async () => {
-    const lp = (token: string): TokenLogprob => ({ token, logprob: -1, bytes: [], top_logprobs: [{ token, logprob: -1, bytes: [] }] });
+    const lp = (token: string): TokenLogprob => ({ token, logprob: -1, top: [{ token, logprob: -1 }] });
     engine.script = scripted([
       { type: "delta", index: 0, text: "ab", logprobs: [lp("a"), lp("b")] },
       { type: "delta", index: 0, text: "cd", logprobs: [lp("cd")] },
@@ -146,7 +150,7 @@ describe("completions stream", () => {
         ],
       },
       { ...identity, usage: null, choices: [{ index: 0, text: "", logprobs: null, finish_reason: "stop" }] },
-      { ...identity, usage: USAGE, choices: [] },
+      { ...identity, usage: WIRE_USAGE, choices: [] },
     ]);
   });
 });
@@ -170,7 +174,7 @@ describe("non-streamed", () => {
       created: expect.any(Number),
       model: "tiny-chat",
       system_fingerprint: null,
-      usage: USAGE,
+      usage: WIRE_USAGE,
       choices: [
         { index: 0, message: { role: "assistant", content: "Aa", refusal: null }, logprobs: null, finish_reason: "cancelled" },
         { index: 1, message: { role: "assistant", content: "B", refusal: null }, logprobs: null, finish_reason: "length" },
@@ -179,7 +183,7 @@ describe("non-streamed", () => {
   });
 
   it("completion with logprobs", async () => {
-    const lp: TokenLogprob = { token: "x", logprob: -2, bytes: [120], top_logprobs: [] };
+    const lp: TokenLogprob = { token: "x", logprob: -2, top: [] };
     engine.script = scripted([
       { type: "delta", index: 0, text: "x", logprobs: [lp] },
       { type: "finish", index: 0, finishReason: "stop" },
@@ -202,11 +206,12 @@ describe("non-streamed", () => {
 
 describe("cancel endpoint", () => {
   it("returns the cancellation object for chat and completions, passing the owner", async () => {
-    const usage = { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 };
+    const usage = { promptTokens: 3, completionTokens: 1, totalTokens: 4 };
+    const wireUsage = { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 };
     engine.cancelResult = (id) => (id === "done" ? { id, status: "already_finished", usage } : { id, status: "cancelled", usage });
     const chat = await app.inject({ method: "POST", url: "/v1/chat/completions/chatcmpl-abc/cancel" });
     expect(chat.statusCode).toBe(200);
-    expect(chat.json()).toEqual({ id: "chatcmpl-abc", object: "chat.completion.cancellation", status: "cancelled", usage });
+    expect(chat.json()).toEqual({ id: "chatcmpl-abc", object: "chat.completion.cancellation", status: "cancelled", usage: wireUsage });
     const text = await app.inject({
       method: "POST",
       url: "/v1/completions/done/cancel",
@@ -214,7 +219,7 @@ describe("cancel endpoint", () => {
       payload: "",
     });
     expect(text.statusCode).toBe(200);
-    expect(text.json()).toEqual({ id: "done", object: "text_completion.cancellation", status: "already_finished", usage });
+    expect(text.json()).toEqual({ id: "done", object: "text_completion.cancellation", status: "already_finished", usage: wireUsage });
     const withBody = await app.inject({ method: "POST", url: "/v1/completions/x/cancel", payload: {} });
     expect(withBody.statusCode).toBe(200);
     expect(engine.cancels.at(-1)).toEqual({ id: "x", owner: undefined });

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChatMessage, PromptInput } from "../../src/engine/types.ts";
+import type { ChatMessage, PromptInput } from "../../src/domain.ts";
 import { ApiError } from "../../src/errors.ts";
 import { compileChatTemplate, type ChatTemplate } from "../../src/model/chat-template.ts";
 import { loadModelFolder } from "../../src/model/model-folder.ts";

@@ -29,7 +29,6 @@ describe("defaults", () => {
       includeUsage: false,
       user: null,
       request: {
-        endpoint: "chat",
         prompt: { kind: "chat", messages: [{ role: "user", content: "Hi" }] },
         sampling: {
           temperature: 1,

@@ -53,7 +53,7 @@ describe("prompt", () => {
 describe("fields", () => {
   it("defaults: OpenAI's max_tokens 16, temperature 1, n 1", () => {
     const parsed = parseCompletionRequest(base, limits);
-    expect(parsed.request).toMatchObject({ endpoint: "completion", maxTokens: COMPLETIONS_DEFAULT_MAX_TOKENS, n: 1, logprobs: null, promptParam: "prompt" });
+    expect(parsed.request).toMatchObject({ maxTokens: COMPLETIONS_DEFAULT_MAX_TOKENS, n: 1, logprobs: null, promptParam: "prompt" });
     expect(parsed.request.sampling.temperature).toBe(1);
   });
 

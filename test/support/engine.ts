@@ -1,6 +1,7 @@
 import pino from "pino";
 import { OnnxEngine, type OnnxEngineOptions } from "../../src/engine/onnx-engine.ts";
-import type { SamplingParams, TokenEvent, ValidGenerationRequest } from "../../src/engine/types.ts";
+import type { SamplingParams, ValidGenerationRequest } from "../../src/domain.ts";
+import type { TokenEvent } from "../../src/engine/engine.ts";
 
 export const greedy: SamplingParams = {
   temperature: 0,
@@ -34,7 +35,7 @@ export function startEngine(modelPath: string, overrides: Partial<OnnxEngineOpti
 
 export function textRequest(text: string, overrides: Partial<ValidGenerationRequest> = {}): ValidGenerationRequest {
   return {
-    endpoint: "completion",
+    
     prompt: { kind: "text", text },
     sampling: greedy,
     maxTokens: 20,

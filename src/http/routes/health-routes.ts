@@ -1,6 +1,6 @@
 /** Public probes: /health is liveness, /ready is "a real forward pass can run now". */
 import type { FastifyInstance } from "fastify";
-import type { Engine } from "../../engine/types.ts";
+import type { Engine } from "../../engine/engine.ts";
 import { unavailable } from "../../errors.ts";
 
 export function registerHealthRoutes(app: FastifyInstance, engine: Engine): void {

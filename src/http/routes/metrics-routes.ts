@@ -5,7 +5,7 @@
  * the key as a bearer token.
  */
 import type { FastifyInstance } from "fastify";
-import type { Engine } from "../../engine/types.ts";
+import type { Engine } from "../../engine/engine.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type MetricFamily } from "../../metrics/prometheus.ts";
 import type { ApiKeyCheck } from "../auth.ts";
 

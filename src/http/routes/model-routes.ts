@@ -1,6 +1,6 @@
 /** GET /v1/models and GET /v1/models/{id} (ids may contain '/', as Hub names do). */
 import type { FastifyInstance } from "fastify";
-import type { Engine } from "../../engine/types.ts";
+import type { Engine } from "../../engine/engine.ts";
 import { toModelList, toModelObject } from "../../protocol/model-response.ts";
 import { modelNotFound } from "../generation-handler.ts";
 

@@ -3,58 +3,9 @@
  * types; they never import onnxruntime or worker code, so HTTP tests can run
  * against a fake engine and engine tests can run without HTTP.
  */
+import type { FinishReason, TokenLogprob, Usage, ValidGenerationRequest } from "../domain.ts";
 import type { ApiError } from "../errors.ts";
 import type { SummarySnapshot } from "../metrics/summary.ts";
-
-export type ChatRole = "system" | "developer" | "user" | "assistant" | "tool";
-
-export interface ChatMessage {
-  role: ChatRole;
-  /** Text parts are already joined; non-text parts are rejected upstream. */
-  content: string;
-  name?: string;
-  toolCallId?: string;
-}
-
-export type PromptInput =
-  | { kind: "chat"; messages: ChatMessage[] }
-  | { kind: "text"; text: string }
-  | { kind: "tokens"; ids: number[] };
-
-/** Sampling settings for one row, already validated and defaulted. */
-export interface SamplingParams {
-  /** 0 means greedy. */
-  temperature: number;
-  /** 1 means off. */
-  topP: number;
-  /** 0 means off. */
-  topK: number;
-  /** 0 means off. */
-  minP: number;
-  /** null: the engine picks a random seed. */
-  seed: number | null;
-  presencePenalty: number;
-  frequencyPenalty: number;
-  /** 1 means off (Hugging Face definition). */
-  repetitionPenalty: number;
-  /** [tokenId, bias] pairs; token ids are checked against the vocabulary by the engine. */
-  logitBias: Array<[number, number]>;
-}
-
-/** What a route hands to the engine: parsed, typed, defaulted. */
-export interface ValidGenerationRequest {
-  endpoint: "chat" | "completion";
-  prompt: PromptInput;
-  sampling: SamplingParams;
-  /** null: up to the end of the context. */
-  maxTokens: number | null;
-  stop: string[];
-  n: number;
-  /** null: no logprobs; otherwise how many top alternatives per token (0..20). */
-  logprobs: number | null;
-  /** Parameter name to blame for context-length errors ("messages" or "prompt"). */
-  promptParam: string;
-}
 
 export interface SubmitOptions {
   /** The completion id (chatcmpl-… / cmpl-…), made by the route. */
@@ -65,24 +16,6 @@ export interface SubmitOptions {
   owner?: string;
   /** Aborted when the client goes away; cancels the generation. */
   signal: AbortSignal;
-}
-
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-}
-
-export type FinishReason = "stop" | "length" | "cancelled";
-
-export interface TopLogprob {
-  token: string;
-  logprob: number;
-  bytes: number[];
-}
-
-export interface TokenLogprob extends TopLogprob {
-  top_logprobs: TopLogprob[];
 }
 
 /** The token stream: consumers switch on `type`; `end` and `error` are terminal. */

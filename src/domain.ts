@@ -1,0 +1,81 @@
+/**
+ * The types every layer shares: what a generation request is once parsed,
+ * and what it produces. This module imports nothing, so protocol/, engine/,
+ * worker/, generation/ and model/ can all depend on it without depending on
+ * each other. Names here are the server's own; OpenAI's wire names
+ * (`prompt_tokens`, `top_logprobs`) appear only in protocol/ and http/.
+ */
+
+export type ChatRole = "system" | "developer" | "user" | "assistant" | "tool";
+
+export interface ChatMessage {
+  role: ChatRole;
+  /** Text parts are already joined; non-text parts are rejected by the protocol layer. */
+  content: string;
+  name?: string;
+  toolCallId?: string;
+}
+
+export type PromptInput =
+  | { kind: "chat"; messages: ChatMessage[] }
+  | { kind: "text"; text: string }
+  | { kind: "tokens"; ids: number[] };
+
+/** Sampling settings for one row, already validated and defaulted. */
+export interface SamplingParams {
+  /** 0 means greedy. */
+  temperature: number;
+  /** 1 means off. */
+  topP: number;
+  /** 0 means off. */
+  topK: number;
+  /** 0 means off. */
+  minP: number;
+  /** null: the engine picks a random seed. */
+  seed: number | null;
+  presencePenalty: number;
+  frequencyPenalty: number;
+  /** 1 means off (Hugging Face definition). */
+  repetitionPenalty: number;
+  /** [tokenId, bias] pairs; token ids are checked against the vocabulary by the engine. */
+  logitBias: Array<[number, number]>;
+}
+
+/** A generation request as the engine takes it: parsed, typed, defaulted. */
+export interface ValidGenerationRequest {
+  prompt: PromptInput;
+  sampling: SamplingParams;
+  /** null: up to the end of the context. */
+  maxTokens: number | null;
+  stop: string[];
+  /** Choices to generate, each its own row. */
+  n: number;
+  /** null: no logprobs; otherwise how many top alternatives per token (0..20). */
+  logprobs: number | null;
+  /** The request field to blame for prompt errors ("messages" or "prompt"). */
+  promptParam: "messages" | "prompt";
+}
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+/**
+ * Why a choice ended: "stop" (EOS or a stop string), "length" (max tokens
+ * or the end of the context), "cancelled" (the stop endpoint, a client that
+ * left, shutdown).
+ */
+export type FinishReason = "stop" | "length" | "cancelled";
+
+/** One alternative token and its log-probability under the model's raw distribution. */
+export interface TopLogprob {
+  token: string;
+  logprob: number;
+}
+
+/** The sampled token's log-probability and the most likely alternatives. */
+export interface TokenLogprob extends TopLogprob {
+  top: TopLogprob[];
+}
