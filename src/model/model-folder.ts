@@ -1,7 +1,7 @@
 /**
- * Reads a model folder in either layout of API.md (Optimum/transformers.js or
- * onnxruntime-genai) into one plain, structured-clonable description that the
- * main thread and every worker share. Tensor names and dtypes are NOT decided
+ * Reads a model folder in either layout of docs/API.md (Optimum/transformers.js
+ * or onnxruntime-genai) into one plain, structured-clonable description that
+ * the main thread and every worker share. Tensor names and dtypes are NOT decided
  * here: they come from the ONNX session's own metadata (worker/io-spec.ts).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";

@@ -1,5 +1,5 @@
 /**
- * RELIABILITY.md rows that need the real engine: huge prompts refused
+ * docs/RELIABILITY.md rows that need the real engine: huge prompts refused
  * without occupying a worker, a worker that dies mid-stream, and 200
  * requests abandoned at random points leaving zero rows behind.
  */

@@ -28,7 +28,7 @@ describe.skipIf(!haveFixtures)("streaming chat over HTTP with a real model", () 
     ...extra,
   });
 
-  it("streams chunks in the API.md shape and matches the non-streamed answer for the same seed", async () => {
+  it("streams chunks in the docs/API.md shape and matches the non-streamed answer for the same seed", async () => {
     const body = chat({ temperature: 0.9, top_p: 0.95, seed: 1234 });
     const res = await postJson(`${server.url}/v1/chat/completions`, { ...body, stream: true, stream_options: { include_usage: true } });
     expect(res.status).toBe(200);

@@ -1,4 +1,4 @@
-/** RELIABILITY.md "Access": keys, CORS allowlist, logs. */
+/** docs/RELIABILITY.md "Access": keys, CORS allowlist, logs. */
 import { Writable } from "node:stream";
 import pino from "pino";
 import { describe, expect, it } from "vitest";

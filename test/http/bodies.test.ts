@@ -1,4 +1,4 @@
-/** RELIABILITY.md "Bodies": every malformed body is a 4xx envelope and the server keeps serving. */
+/** docs/RELIABILITY.md "Bodies": every malformed body is a 4xx envelope and the server keeps serving. */
 import { afterAll, describe, expect, it } from "vitest";
 import { chatBody, makeApp } from "./helpers.ts";
 

@@ -1,4 +1,4 @@
-/** Every row of API.md's error table, plus RELIABILITY.md "Bodies". */
+/** Every row of docs/API.md's error table, plus docs/RELIABILITY.md "Bodies". */
 import { afterEach, describe, expect, it } from "vitest";
 import { ApiError, contextLengthExceeded, conflict, queueFull } from "../../src/errors.ts";
 import { chatBody, completionBody, makeApp } from "./helpers.ts";

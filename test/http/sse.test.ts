@@ -1,4 +1,4 @@
-/** SSE framing per API.md "Streaming", non-streamed collection, cancel responses and X-Request-Id. */
+/** SSE framing per docs/API.md "Streaming", non-streamed collection, cancel responses and X-Request-Id. */
 import { afterAll, describe, expect, it } from "vitest";
 import type { TokenLogprob } from "../../src/domain.ts";
 import type { TokenEvent } from "../../src/engine/engine.ts";

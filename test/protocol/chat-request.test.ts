@@ -1,4 +1,4 @@
-/** Chat request parsing: RELIABILITY.md "Messages and prompts" and "Numbers", API.md "Request fields". */
+/** Chat request parsing: docs/RELIABILITY.md "Messages and prompts" and "Numbers", docs/API.md "Request fields". */
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../src/errors.ts";
 import { parseChatRequest } from "../../src/protocol/chat-request.ts";
