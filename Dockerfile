@@ -6,7 +6,7 @@ ARG VARIANT=cpu
 # ---- build: compile TypeScript with the dev toolchain --------------------
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-ENV ONNXRUNTIME_NODE_INSTALL=skip
+# .npmrc (ignore-scripts=true) keeps onnxruntime-node from fetching CUDA binaries.
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
@@ -32,9 +32,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 1000 node
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 # The one place that fetches onnxruntime-node's CUDA 12 binaries.
-RUN ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci --omit=dev --no-audit --no-fund --foreground-scripts
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && npm run install:cuda
 COPY --from=build /app/dist ./dist
 COPY models/tiny-chat ./models/tiny-chat
 
