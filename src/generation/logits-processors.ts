@@ -3,8 +3,37 @@
  * Order follows Hugging Face: biases and penalties on raw logits, then
  * temperature, then the truncation filters (top-k, top-p, min-p), which mask
  * tokens with -Infinity.
+ *
+ * Rows reach the processors through `sanitize`, so they hold no NaN and no
+ * +Infinity. Every accepted parameter, however extreme, then keeps them so:
+ * computed logits stay within the finite float32 range and -Infinity only ever
+ * means "masked", because one Infinity in a row turns softmax into NaN. Biases
+ * and OpenAI penalties cannot overflow (they add far less than float32's
+ * spacing near its limit); the repetition penalty and temperature can, and
+ * guard against it.
  */
 import type { SamplingParams } from "../domain.ts";
+
+/** The largest finite float32: computed logits saturate here instead of overflowing. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+const NEG = Number.NEGATIVE_INFINITY;
+
+const saturate = (x: number): number => (x > FLOAT32_MAX ? FLOAT32_MAX : x < -FLOAT32_MAX ? -FLOAT32_MAX : x);
+
+/**
+ * Makes a model's row safe to do arithmetic on. NaN says nothing about a
+ * token, so it is masked rather than compared (every comparison with NaN is
+ * false, which silently broke argmax and the draw). +Infinity becomes the
+ * largest float32, so such tokens tie at the top instead of making the row's
+ * differences NaN.
+ */
+export function sanitize(logits: Float32Array): void {
+  for (let i = 0; i < logits.length; i++) {
+    const v = logits[i];
+    if (v !== v) logits[i] = NEG;
+    else if (v === Number.POSITIVE_INFINITY) logits[i] = FLOAT32_MAX;
+  }
+}
 
 /** What a processor may know about its row besides the logits. */
 export interface RowHistory {
@@ -22,13 +51,20 @@ export function logitBias(bias: ReadonlyArray<readonly [number, number]>): Logit
   };
 }
 
-/** Hugging Face: divide positive logits by the penalty, multiply negative ones. */
+/**
+ * Hugging Face: divide positive logits by the penalty, multiply negative ones.
+ * A penalty near 0 (5e-324 is accepted) or a logit near the float32 limits
+ * overflows; the result saturates at +-FLOAT32_MAX, so every overflowed seen
+ * token ties at the top (or bottom) rather than becoming an Infinity that
+ * turns the draw into NaN. Masked tokens stay masked.
+ */
 export function repetitionPenalty(penalty: number): LogitsProcessor {
   return (logits, history) => {
     for (const id of history.seen) {
       if (id >= logits.length) continue;
       const v = logits[id];
-      logits[id] = v > 0 ? v / penalty : v * penalty;
+      if (v === NEG) continue;
+      logits[id] = saturate(v > 0 ? v / penalty : v * penalty);
     }
   };
 }
@@ -42,10 +78,35 @@ export function presenceFrequencyPenalty(presence: number, frequency: number): L
   };
 }
 
+/**
+ * Divides the logits by t. Ordinary rows keep the plain product, bit for bit,
+ * so seeded outputs never move. When the product would leave float32 (t near
+ * 0: 1e-300 is accepted; or logits near the float32 limits), the row's
+ * maximum is subtracted first, which softmax does not see: the top tokens sit
+ * at 0 instead of +Infinity (Infinity - Infinity is NaN in the draw), and the
+ * others saturate at -FLOAT32_MAX, so as t -> 0 the draw becomes the argmax,
+ * as the limit of softmax(l / t) says.
+ */
 export function temperature(t: number): LogitsProcessor {
   const inverse = 1 / t;
   return (logits) => {
-    for (let i = 0; i < logits.length; i++) logits[i] *= inverse;
+    let max = NEG;
+    let largest = 0;
+    for (let i = 0; i < logits.length; i++) {
+      const v = logits[i];
+      if (v === NEG) continue;
+      if (v > max) max = v;
+      if (Math.abs(v) > largest) largest = Math.abs(v);
+    }
+    // Also false when inverse is Infinity (t = 5e-324) and the row is all zeros: 0 * Infinity is NaN.
+    if (largest * inverse <= FLOAT32_MAX) {
+      for (let i = 0; i < logits.length; i++) logits[i] *= inverse;
+      return;
+    }
+    for (let i = 0; i < logits.length; i++) {
+      const v = logits[i];
+      if (v !== NEG) logits[i] = Math.max((v - max) / t, -FLOAT32_MAX);
+    }
   };
 }
 
@@ -106,10 +167,12 @@ export function buildProcessors(s: SamplingParams): LogitsProcessor[] {
   return list;
 }
 
+/** Probabilities of a row; a fully masked row has no mass at all (zeros, not NaN). */
 export function softmax(logits: Float32Array): Float64Array {
   let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
   const out = new Float64Array(logits.length);
+  if (max === NEG) return out;
   let sum = 0;
   for (let i = 0; i < logits.length; i++) {
     const e = Math.exp(logits[i] - max);

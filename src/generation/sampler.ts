@@ -1,9 +1,17 @@
 /**
  * Picks the next token of one row: processors, then greedy argmax at
  * temperature 0 or a draw from the row's own seeded generator.
+ *
+ * The id is always in [0, vocab), whatever the parameters and the model's
+ * floats. If every token is masked, the row takes id 0. That happens only
+ * when the model's row holds no number at all (all -Infinity or NaN): biases,
+ * penalties and temperature keep finite logits finite and every filter keeps
+ * the top token. Any id is then as good as another; 0 is what argmax gives
+ * too, whatever the seed. NaN arithmetic used to pick the last id instead, the
+ * EOS of the default model, which ended the answer silently.
  */
 import type { SamplingParams } from "../domain.ts";
-import { buildProcessors, type LogitsProcessor, type RowHistory } from "./logits-processors.ts";
+import { buildProcessors, sanitize, type LogitsProcessor, type RowHistory } from "./logits-processors.ts";
 import { SeededRandom } from "./rng.ts";
 
 export class RowSampler implements RowHistory {
@@ -22,6 +30,7 @@ export class RowSampler implements RowHistory {
 
   /** Chooses a token from the row's logits (modified in place) and records it. */
   sample(logits: Float32Array): number {
+    sanitize(logits);
     for (const p of this.processors) p(logits, this);
     const id = this.greedy ? argmax(logits) : drawFrom(logits, this.random.next());
     this.seen.add(id);
@@ -36,10 +45,14 @@ export function argmax(values: Float32Array): number {
   return best;
 }
 
-/** Inverse-CDF draw from softmax(logits) with u in [0, 1). */
+/**
+ * Inverse-CDF draw from softmax(logits) with u in [0, 1), for a row without
+ * NaN or +Infinity (see `sanitize`). A fully masked row gives 0, as argmax does.
+ */
 export function drawFrom(logits: Float32Array, u: number): number {
   let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
+  if (max === Number.NEGATIVE_INFINITY) return 0;
   let sum = 0;
   for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
   let target = u * sum;

@@ -7,11 +7,13 @@ import { describe, expect, it } from "vitest";
 import type { SamplingParams } from "../../src/domain.ts";
 import {
   buildProcessors,
+  FLOAT32_MAX,
   kthLargest,
   logitBias,
   minP,
   presenceFrequencyPenalty,
   repetitionPenalty,
+  sanitize,
   softmax,
   temperature,
   topK,
@@ -49,6 +51,23 @@ describe("softmax", () => {
   it("gives -Infinity zero mass and stays finite for huge logits", () => {
     expect(list(row(...softmax(row(1000, 1000, NEG))))).toEqual([0.5, 0.5, 0]);
   });
+
+  it("gives a fully masked row no mass at all, not NaN", () => {
+    expect(Array.from(softmax(row(NEG, NEG)))).toEqual([0, 0]);
+  });
+});
+
+describe("sanitize", () => {
+  it("masks NaN and brings +Infinity down to the largest float32", () => {
+    const logits = row(Number.NaN, Number.POSITIVE_INFINITY, NEG, 1, -FLOAT32_MAX);
+    sanitize(logits);
+    expect(list(logits)).toEqual([NEG, FLOAT32_MAX, NEG, 1, -FLOAT32_MAX]);
+  });
+
+  it("FLOAT32_MAX is exactly the largest finite float32", () => {
+    expect(Math.fround(FLOAT32_MAX)).toBe(FLOAT32_MAX);
+    expect(row(FLOAT32_MAX * (1 + 2 ** -24))[0]).toBe(Number.POSITIVE_INFINITY);
+  });
 });
 
 describe("temperature", () => {
@@ -62,6 +81,27 @@ describe("temperature", () => {
     const logits = row(1, -2, NEG);
     temperature(2)(logits, noHistory);
     expect(list(logits)).toEqual([0.5, -1, NEG]);
+  });
+
+  it("1e-300 (the reliability report) puts the top at 0 and the rest at -FLOAT32_MAX, never Infinity", () => {
+    // The plain product 5 * 1e300 overflowed float32 to Infinity, and the draw computed Infinity - Infinity.
+    for (const t of [1e-300, 5e-324]) {
+      const logits = row(1, 5, 2, NEG, 4.9999995);
+      temperature(t)(logits, noHistory);
+      expect(list(logits)).toEqual([-FLOAT32_MAX, 0, -FLOAT32_MAX, NEG, -FLOAT32_MAX]);
+    }
+  });
+
+  it("5e-324 (1 / t is Infinity) leaves an all-zero row at zero, not NaN", () => {
+    const logits = row(0, 0, NEG);
+    temperature(5e-324)(logits, noHistory);
+    expect(list(logits)).toEqual([0, 0, NEG]);
+  });
+
+  it("shifts by the maximum when logits near the float32 limits would overflow", () => {
+    const logits = row(FLOAT32_MAX, FLOAT32_MAX / 2, -FLOAT32_MAX);
+    temperature(0.5)(logits, noHistory);
+    expect(list(logits)).toEqual([0, -FLOAT32_MAX, -FLOAT32_MAX]);
   });
 });
 
@@ -249,6 +289,19 @@ describe("repetitionPenalty (Hugging Face)", () => {
     const logits = row(2, -2);
     repetitionPenalty(0.5)(logits, history([0, 1]));
     expect(list(logits)).toEqual([4, -1]);
+  });
+
+  it("5e-324 (the reliability report) saturates seen positive logits at FLOAT32_MAX, a tie at the top", () => {
+    // v / 5e-324 overflowed float32 to Infinity; now every such token ties at the largest float32.
+    const logits = row(2, 0.5, -3, NEG, 7);
+    repetitionPenalty(5e-324)(logits, history([0, 1, 2, 3]));
+    expect(list(logits)).toEqual([FLOAT32_MAX, FLOAT32_MAX, -0, NEG, 7]);
+  });
+
+  it("10 on a logit near -FLOAT32_MAX saturates there, and a masked token stays masked", () => {
+    const logits = row(-FLOAT32_MAX / 2, NEG, FLOAT32_MAX);
+    repetitionPenalty(10)(logits, history([0, 1, 2]));
+    expect(list(logits)).toEqual([-FLOAT32_MAX, NEG, Math.fround(FLOAT32_MAX / 10)]);
   });
 
   it("counts a token once however often it was seen (a set, not counts)", () => {

@@ -94,6 +94,45 @@ describe("RowSampler, sampling", () => {
     const sampler = new RowSampler({ ...sampled, temperature: 0.01 }, 5, 0, []);
     expect(new Set(draws(sampler, 200))).toEqual(new Set([3]));
   });
+
+  it("temperature 1e-300 (the reliability report) takes the argmax for every seed, not the last id", () => {
+    // Id 3 plays EOS: NaN arithmetic used to land on the last id, an empty answer with finish "stop".
+    for (const t of [1e-300, 5e-324]) {
+      for (let seed = 0; seed < 50; seed++) {
+        const sampler = new RowSampler({ ...sampled, temperature: t }, seed, 0, []);
+        expect(sampler.sample(row(1, 5, 4.9999995, 2))).toBe(1);
+      }
+    }
+  });
+
+  it("repetition_penalty 5e-324 (the reliability report) draws among the seen positive tokens, tied at the top", () => {
+    // Seen ids 1 and 2 overflow to the largest float32 and share the mass; the unseen last id never comes.
+    const picks = new Set<number>();
+    for (let seed = 0; seed < 100; seed++) {
+      const sampler = new RowSampler({ ...sampled, repetitionPenalty: 5e-324 }, seed, 0, [1, 2]);
+      picks.add(sampler.sample(row(3, 1, 2, 9)));
+    }
+    expect(picks).toEqual(new Set([1, 2]));
+    const greedyRow = new RowSampler({ ...greedy, repetitionPenalty: 5e-324 }, 0, 0, [1, 2]);
+    expect(greedyRow.sample(row(3, 1, 2, 9))).toBe(1);
+  });
+
+  it("treats a NaN logit as masked, never as a number", () => {
+    for (const params of [greedy, sampled, { ...sampled, topP: 0.5, temperature: 0.3 }]) {
+      for (let seed = 0; seed < 20; seed++) {
+        const sampler = new RowSampler(params, seed, 0, []);
+        expect(sampler.sample(row(Number.NaN, -3, 1, Number.NaN))).toBe(2);
+      }
+    }
+  });
+
+  it("a row with no number at all (all -Infinity or NaN) gives id 0, greedy or sampled", () => {
+    const extreme: SamplingParams = { ...sampled, temperature: 1e-300, logitBias: [[2, 100]] };
+    for (const params of [greedy, sampled, extreme]) {
+      const sampler = new RowSampler(params, 3, 0, []);
+      expect(sampler.sample(row(NEG, Number.NaN, NEG, NEG))).toBe(0);
+    }
+  });
 });
 
 describe("drawFrom", () => {
@@ -127,6 +166,10 @@ describe("drawFrom", () => {
     expect(drawFrom(logits, 0.2501)).toBe(1);
     expect(drawFrom(logits, 0.7501)).toBe(3);
     expect(drawFrom(logits, 1 - 2 ** -32)).toBe(3);
+  });
+
+  it("a fully masked row gives 0, not the last id", () => {
+    for (const u of [0, 0.5, 1 - 2 ** -32]) expect(drawFrom(row(NEG, NEG, NEG), u)).toBe(0);
   });
 
   it("a single finite token is always drawn", () => {
