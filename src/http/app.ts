@@ -8,6 +8,7 @@ import type { ServerConfig } from "../config.ts";
 import type { Engine } from "../engine/engine.ts";
 import { unavailable } from "../errors.ts";
 import { createApiKeyCheck } from "./auth.ts";
+import { clientErrorHandler } from "./client-error.ts";
 import { registerCors } from "./cors.ts";
 import { errorHandler, notFoundHandler } from "./error-mapper.ts";
 import { logRequestId } from "./request-id.ts";
@@ -43,6 +44,8 @@ export function buildApp(config: ServerConfig, engine: Engine, options: BuildApp
     onConstructorPoisoning: "error",
     // Fastify's own closing 503 is not the OpenAI envelope; the preClose hook below answers instead.
     return503OnClosing: false,
+    // Parser errors and header/request timeouts happen before any route: answer them in the OpenAI envelope too.
+    clientErrorHandler,
     requestIdHeader: false,
     genReqId: logRequestId,
     // Client X-Request-Ids (up to 128 chars) must fit the cancel route's :id.
