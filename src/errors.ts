@@ -47,6 +47,41 @@ export const notFound = (message: string, code: string): ApiError =>
 export const conflict = (message: string, param: string | null = null): ApiError =>
   new ApiError(409, "invalid_request_error", message, { param, code: "conflict" });
 
+export const unauthorized = (message: string): ApiError =>
+  new ApiError(401, "authentication_error", message, { code: "invalid_api_key" });
+
+export const modelNotFound = (model: string): ApiError =>
+  new ApiError(404, "invalid_request_error", `The model '${model}' does not exist.`, { param: "model", code: "model_not_found" });
+
+export const completionNotFound = (id: string): ApiError => notFound(`No completion with id '${id}' was found.`, "not_found");
+
+export const unknownUrl = (method: string, path: string): ApiError =>
+  notFound(`Unknown request URL: ${method} ${path}.`, "unknown_url");
+
+export const unsupportedField = (param: string, detail = ""): ApiError =>
+  new ApiError(400, "invalid_request_error", `'${param}' is not supported by this server${detail}.`, {
+    param,
+    code: "unsupported_parameter",
+  });
+
+/** A bug or a fault on our side: the message is generic on purpose; the cause is logged, never sent. */
+export const internalError = (): ApiError =>
+  new ApiError(500, "server_error", "The server had an error while processing your request.", { code: "internal_error" });
+
+/**
+ * The rows a worker held when it failed. Generic on purpose, like
+ * internalError: the worker's own message is logged, never sent.
+ */
+export const workerFailed = (how: "died" | "step"): ApiError =>
+  new ApiError(
+    500,
+    "server_error",
+    how === "died"
+      ? "The model worker stopped unexpectedly; the request was aborted."
+      : "The model worker failed while generating; the request was aborted.",
+    { code: "internal_error" },
+  );
+
 export const queueFull = (retryAfterSeconds: number): ApiError =>
   new ApiError(429, "rate_limit_error", "The server is at capacity; retry later.", {
     code: "rate_limit_exceeded",
@@ -85,4 +120,28 @@ export class InternalError extends Error {
     super(message, options);
     this.name = "InternalError";
   }
+}
+
+/** An ApiError as it crosses a thread boundary (structured clone keeps no class). */
+export interface SerializedError {
+  status: number;
+  type: OpenAiErrorType;
+  message: string;
+  param: string | null;
+  code: string | null;
+}
+
+/** Client errors keep their status and words; anything else becomes a 500 whose message stays internal. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof ApiError) {
+    return { status: error.status, type: error.type, message: error.message, param: error.param, code: error.code };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { status: 500, type: "server_error", message, param: null, code: null };
+}
+
+/** The other half of serializeError: an ApiError for 4xx, an InternalError (shown as a generic 500) otherwise. */
+export function deserializeError(e: SerializedError, where: string): Error {
+  if (e.status < 500) return new ApiError(e.status, e.type, e.message, { param: e.param, code: e.code });
+  return new InternalError(`${where}: ${e.message}`);
 }

@@ -4,12 +4,9 @@
  * the position of a match leaks through timing.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { ApiError } from "../errors.ts";
+import { unauthorized } from "../errors.ts";
 
 const digest = (value: string): Buffer => createHash("sha256").update(value, "utf8").digest();
-
-const unauthorized = (message: string): ApiError =>
-  new ApiError(401, "authentication_error", message, { code: "invalid_api_key" });
 
 export interface ApiKeyCheck {
   readonly enabled: boolean;

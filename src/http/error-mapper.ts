@@ -5,7 +5,7 @@
  * real error logged with the request id.
  */
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
-import { ApiError, invalidRequest } from "../errors.ts";
+import { ApiError, internalError, invalidRequest, unknownUrl } from "../errors.ts";
 
 interface FastifyClientError {
   code: string;
@@ -43,9 +43,6 @@ function fromFastify(err: FastifyClientError & Error): ApiError {
   }
 }
 
-export const internalError = (): ApiError =>
-  new ApiError(500, "server_error", "The server had an error while processing your request.", { code: "internal_error" });
-
 /** Maps any thrown value to the ApiError the client sees, logging what must not be shown. */
 export function toApiError(err: unknown, log: FastifyBaseLogger): ApiError {
   if (err instanceof ApiError) {
@@ -69,8 +66,5 @@ export function errorHandler(err: unknown, request: FastifyRequest, reply: Fasti
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   // The URL is echoed as data in a JSON string, which escapes it; it is never HTML.
   const path = request.url.length > 200 ? `${request.url.slice(0, 200)}…` : request.url;
-  return sendApiError(
-    reply,
-    new ApiError(404, "invalid_request_error", `Unknown request URL: ${request.method} ${path}.`, { code: "unknown_url" }),
-  );
+  return sendApiError(reply, unknownUrl(request.method, path));
 }

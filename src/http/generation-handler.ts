@@ -7,7 +7,7 @@
 import type { OutgoingHttpHeaders } from "node:http";
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
 import type { Engine, Generation, TokenEvent } from "../engine/engine.ts";
-import { ApiError, InternalError, unavailable } from "../errors.ts";
+import { InternalError, modelNotFound, unavailable } from "../errors.ts";
 import { buildChatCompletion, chatStreamFormatter } from "../protocol/chat-response.ts";
 import { ChoiceCollector } from "../protocol/choice-collector.ts";
 import { parseChatRequest } from "../protocol/chat-request.ts";
@@ -30,12 +30,6 @@ const ENDPOINTS = {
   chat: { parse: parseChatRequest, build: buildChatCompletion, formatter: chatStreamFormatter },
   completion: { parse: parseCompletionRequest, build: buildTextCompletion, formatter: completionStreamFormatter },
 } as const;
-
-export const modelNotFound = (model: string): ApiError =>
-  new ApiError(404, "invalid_request_error", `The model '${model}' does not exist.`, {
-    param: "model",
-    code: "model_not_found",
-  });
 
 export async function handleGeneration(
   endpoint: Endpoint,

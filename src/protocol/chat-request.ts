@@ -3,7 +3,7 @@
  * a raw chat body is interpreted; the engine sees just the Valid* result.
  */
 import { z } from "zod";
-import { invalidRequest } from "../errors.ts";
+import { invalidRequest, unsupportedField } from "../errors.ts";
 import type { ChatMessage } from "../domain.ts";
 import { boundedInteger, positiveInteger, text } from "./fields.ts";
 import {
@@ -20,7 +20,6 @@ import {
   formatParam,
   isPlainObject,
   rejectUnsupported,
-  unsupportedField,
   zodErrorToApiError,
   type UnsupportedFields,
 } from "./request-errors.ts";

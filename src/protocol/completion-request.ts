@@ -3,7 +3,7 @@
  * completions: a string prompt or an array of token ids).
  */
 import { z } from "zod";
-import { invalidRequest } from "../errors.ts";
+import { invalidRequest, unsupportedField } from "../errors.ts";
 import type { PromptInput } from "../domain.ts";
 import { boundedInteger, text } from "./fields.ts";
 import {
@@ -18,7 +18,6 @@ import {
 import {
   isPlainObject,
   rejectUnsupported,
-  unsupportedField,
   zodErrorToApiError,
   type UnsupportedFields,
 } from "./request-errors.ts";

@@ -3,9 +3,7 @@
  * `param` as the dotted/bracketed path (`messages[0].content`) OpenAI uses.
  */
 import type { z } from "zod";
-import { ApiError, invalidRequest } from "../errors.ts";
-
-export const UNSUPPORTED_CODE = "unsupported_parameter";
+import { invalidRequest, unsupportedField, type ApiError } from "../errors.ts";
 
 export function formatParam(path: ReadonlyArray<PropertyKey>): string {
   let param = "";
@@ -14,13 +12,6 @@ export function formatParam(path: ReadonlyArray<PropertyKey>): string {
     else param += param === "" ? String(segment) : `.${String(segment)}`;
   }
   return param;
-}
-
-export function unsupportedField(param: string, detail = ""): ApiError {
-  return new ApiError(400, "invalid_request_error", `'${param}' is not supported by this server${detail}.`, {
-    param,
-    code: UNSUPPORTED_CODE,
-  });
 }
 
 /**

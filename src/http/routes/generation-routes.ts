@@ -1,6 +1,6 @@
 /** POST /v1/chat/completions, /v1/completions and their cancel endpoints. */
 import type { FastifyInstance } from "fastify";
-import { notFound } from "../../errors.ts";
+import { completionNotFound } from "../../errors.ts";
 import { toCancellation, type CancellationObject } from "../../protocol/model-response.ts";
 import { handleGeneration, type GenerationDeps } from "../generation-handler.ts";
 
@@ -27,7 +27,7 @@ export function registerGenerationRoutes(app: FastifyInstance, deps: GenerationD
     ] as const) {
       cancelScope.post<{ Params: { id: string } }>(path, async (request) => {
         const result = deps.engine.cancel(request.params.id, request.apiKeyOwner);
-        if (result === null) throw notFound(`No completion with id '${request.params.id}' was found.`, "not_found");
+        if (result === null) throw completionNotFound(request.params.id);
         request.log.info({ target: request.params.id, status: result.status }, "cancel");
         return toCancellation(result, CANCEL_OBJECT[endpoint]);
       });

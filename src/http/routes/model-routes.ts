@@ -2,7 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Engine } from "../../engine/engine.ts";
 import { toModelList, toModelObject } from "../../protocol/model-response.ts";
-import { modelNotFound } from "../generation-handler.ts";
+import { modelNotFound } from "../../errors.ts";
 
 export function registerModelRoutes(app: FastifyInstance, engine: Engine): void {
   app.get("/v1/models", async () => toModelList([engine.model]));
