@@ -1,54 +1,15 @@
 /**
- * Server configuration: one table of options, each reachable as a kebab-case
- * flag and an env var (flags win), validated by one zod schema at boot so a
- * bad value fails start-up with a one-line reason instead of misbehaving later.
+ * Server configuration: one table of options. Each option names its flag,
+ * env var, default, help text and zod type in one place; ServerConfig is
+ * derived from the table, and every other options type in the server is a
+ * Pick of it. Flags win over env vars; one zod schema validates the lot at
+ * boot, so a bad value fails start-up with a one-line reason instead of
+ * misbehaving later.
  */
 import { basename, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-
-export interface ServerConfig {
-  /** Absolute path of the model folder. */
-  modelPath: string;
-  /** Served model id; null means the model folder's basename. */
-  modelName: string | null;
-  host: string;
-  port: number;
-  device: "cpu" | "cuda";
-  workers: number;
-  /** Intra-op threads per worker; "auto": 1 for small models, else the cores divided among the workers (model-runner.ts). */
-  threads: number | "auto";
-  /** Rows per worker step. */
-  maxBatchSize: number;
-  /** Prompt + completion tokens a worker may hold in its KV cache at once; admission waits beyond it. */
-  maxTokensInFlight: number;
-  /** Prompt tokens prefilled per worker step, so long prompts do not stall decoding rows. */
-  prefillChunk: number;
-  /** ONNX Runtime pool threads spin between runs: "auto" spins for large models only (see model-runner.ts). */
-  ortSpinning: "auto" | "on" | "off";
-  /** Waiting requests before 429. */
-  maxQueue: number;
-  maxN: number;
-  maxStop: number;
-  maxBodyBytes: number;
-  /** null: only the context length limits the prompt. */
-  maxPromptTokens: number | null;
-  /** Upper bound for max_tokens; null: the context length. */
-  maxTokensCap: number | null;
-  /** Empty: no authentication. */
-  apiKeys: string[];
-  /** Explicit CORS allowlist of origins; empty: no CORS headers at all. */
-  corsOrigins: string[];
-  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-  shutdownGraceMs: number;
-  /** Whole request (headers + body) must arrive within this; bounds slow-body attacks. */
-  requestTimeoutMs: number;
-  /** Headers must arrive within this; bounds slowloris. */
-  headersTimeoutMs: number;
-  /** Idle keep-alive sockets are closed after this. */
-  keepAliveTimeoutMs: number;
-}
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -56,8 +17,6 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
-
-export type ParsedCommandLine = { kind: "help"; text: string } | { kind: "config"; config: ServerConfig };
 
 /** The project's own default model, found from this file so it works from src/ and dist/ alike. */
 const DEFAULT_MODEL_PATH = fileURLToPath(new URL("../models/tiny-chat", import.meta.url));
@@ -72,7 +31,8 @@ const integer = (min: number, max: number) =>
     .refine((n) => n >= min && n <= max, { error: `expected an integer between ${min} and ${max}` });
 
 const optionalInteger = (min: number, max: number) =>
-  z.union([z.literal("none"), integer(min, max)], { error: `expected "none" or an integer between ${min} and ${max}` })
+  z
+    .union([z.literal("none"), integer(min, max)], { error: `expected "none" or an integer between ${min} and ${max}` })
     .transform((v) => (v === "none" ? null : v));
 
 const list = z.string().transform((s) =>
@@ -86,45 +46,22 @@ const origin = z.string().refine((o) => /^https?:\/\/[^/\s*]+$/.test(o), {
   error: "expected origins like https://app.example.com (scheme and host, no path, no *)",
 });
 
-interface OptionSpec {
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+interface OptionSpec<Schema extends z.ZodType> {
   flag: string;
   env: string;
-  /** Shown in --help; undefined for computed defaults described in `help`. */
-  defaultText: string;
+  /** The raw default, parsed by `schema` like a flag's value; null only where the schema allows it. */
+  default: string | null;
+  /** How --help shows the default, when the raw value would mislead (a computed path, null). */
+  shownDefault?: string;
   help: string;
+  schema: Schema;
   /** Repeatable flag whose values are joined with commas. */
   multiple?: boolean;
 }
 
-/** Every option, keyed by its ServerConfig field. Order is the --help order. */
-const OPTIONS = {
-  modelPath: { flag: "model", env: "MODEL_PATH", defaultText: "models/tiny-chat", help: "model folder (relative to the current directory)" },
-  modelName: { flag: "model-name", env: "MODEL_NAME", defaultText: "folder name", help: "model id served in /v1/models and required in requests" },
-  host: { flag: "host", env: "HOST", defaultText: "127.0.0.1", help: "address to listen on" },
-  port: { flag: "port", env: "PORT", defaultText: "8000", help: "port to listen on (0: any free port)" },
-  device: { flag: "device", env: "DEVICE", defaultText: "cpu", help: "execution provider: cpu or cuda" },
-  workers: { flag: "workers", env: "WORKERS", defaultText: "1", help: "worker threads, each with its own session" },
-  threads: { flag: "threads", env: "THREADS", defaultText: "auto", help: "intra-op threads per worker: auto = 1 for models under 64 MB, else cpus / workers" },
-  maxBatchSize: { flag: "max-batch-size", env: "MAX_BATCH_SIZE", defaultText: "16", help: "rows per worker step" },
-  maxTokensInFlight: { flag: "max-tokens-in-flight", env: "MAX_TOKENS_IN_FLIGHT", defaultText: "65536", help: "KV-cache tokens per worker (admission waits above)" },
-  ortSpinning: { flag: "ort-spinning", env: "ORT_SPINNING", defaultText: "auto", help: "ONNX Runtime thread spinning: auto|on|off" },
-  prefillChunk: { flag: "prefill-chunk", env: "PREFILL_CHUNK", defaultText: "512", help: "prompt tokens prefilled per step" },
-  maxQueue: { flag: "max-queue", env: "MAX_QUEUE", defaultText: "256", help: "waiting requests before 429" },
-  maxN: { flag: "max-n", env: "MAX_N", defaultText: "8", help: "largest accepted n" },
-  maxStop: { flag: "max-stop", env: "MAX_STOP", defaultText: "4", help: "most stop strings per request" },
-  maxBodyBytes: { flag: "max-body-bytes", env: "MAX_BODY_BYTES", defaultText: String(16 * MIB), help: "request body limit (413 above)" },
-  maxPromptTokens: { flag: "max-prompt-tokens", env: "MAX_PROMPT_TOKENS", defaultText: "none", help: "prompt token limit (none: the context)" },
-  maxTokensCap: { flag: "max-tokens-cap", env: "MAX_TOKENS_CAP", defaultText: "none", help: "upper bound for max_tokens (none: the context)" },
-  apiKeys: { flag: "api-key", env: "API_KEYS", defaultText: "none", help: "accepted bearer keys; repeat or comma-separate", multiple: true },
-  corsOrigins: { flag: "cors-origin", env: "CORS_ORIGINS", defaultText: "none", help: "allowed browser origins; repeat or comma-separate", multiple: true },
-  logLevel: { flag: "log-level", env: "LOG_LEVEL", defaultText: "info", help: "fatal|error|warn|info|debug|trace|silent" },
-  shutdownGraceMs: { flag: "shutdown-grace-ms", env: "SHUTDOWN_GRACE_MS", defaultText: "10000", help: "time in-flight work gets on SIGTERM" },
-  requestTimeoutMs: { flag: "request-timeout-ms", env: "REQUEST_TIMEOUT_MS", defaultText: "60000", help: "time to receive a whole request" },
-  headersTimeoutMs: { flag: "headers-timeout-ms", env: "HEADERS_TIMEOUT_MS", defaultText: "10000", help: "time to receive request headers" },
-  keepAliveTimeoutMs: { flag: "keep-alive-timeout-ms", env: "KEEP_ALIVE_TIMEOUT_MS", defaultText: "5000", help: "idle keep-alive socket timeout" },
-} satisfies Record<keyof ServerConfig, OptionSpec>;
-
-type OptionKey = keyof typeof OPTIONS;
+const option = <Schema extends z.ZodType>(spec: OptionSpec<Schema>): OptionSpec<Schema> => spec;
 
 /*
  * Timeouts: headers must arrive in 10 s (no legitimate client needs longer;
@@ -133,79 +70,183 @@ type OptionKey = keyof typeof OPTIONS;
  * limit how long a response streams. Keep-alive 5 s is Node's default and
  * shorter than common proxy idle timeouts, which avoids reuse races.
  */
-const configSchema = z
-  .object({
-    modelPath: z.string().min(1, { error: "expected a path" }).transform((p) => (isAbsolute(p) ? p : resolve(p))),
-    modelName: z.string().trim().min(1, { error: "expected a non-empty name" }).nullable(),
-    host: z.string().trim().min(1, { error: "expected a host name or address" }),
-    port: integer(0, 65535),
-    device: z.enum(["cpu", "cuda"], { error: "expected cpu or cuda" }),
-    workers: integer(1, 256),
-    threads: z
+/** Every option, keyed by its ServerConfig field. Order is the --help order. */
+const OPTIONS = {
+  modelPath: option({
+    flag: "model",
+    env: "MODEL_PATH",
+    default: DEFAULT_MODEL_PATH,
+    shownDefault: "models/tiny-chat",
+    help: "model folder (relative to the current directory)",
+    schema: z
+      .string()
+      .min(1, { error: "expected a path" })
+      .transform((p) => (isAbsolute(p) ? p : resolve(p))),
+  }),
+  modelName: option({
+    flag: "model-name",
+    env: "MODEL_NAME",
+    default: null,
+    shownDefault: "folder name",
+    help: "model id served in /v1/models and required in requests",
+    schema: z.string().trim().min(1, { error: "expected a non-empty name" }).nullable(),
+  }),
+  host: option({
+    flag: "host",
+    env: "HOST",
+    default: "127.0.0.1",
+    help: "address to listen on",
+    schema: z.string().trim().min(1, { error: "expected a host name or address" }),
+  }),
+  port: option({ flag: "port", env: "PORT", default: "8000", help: "port to listen on (0: any free port)", schema: integer(0, 65535) }),
+  device: option({
+    flag: "device",
+    env: "DEVICE",
+    default: "cpu",
+    help: "execution provider: cpu or cuda",
+    schema: z.enum(["cpu", "cuda"], { error: "expected cpu or cuda" }),
+  }),
+  workers: option({ flag: "workers", env: "WORKERS", default: "1", help: "worker threads, each with its own session", schema: integer(1, 256) }),
+  threads: option({
+    flag: "threads",
+    env: "THREADS",
+    default: "auto",
+    help: "intra-op threads per worker: auto = 1 for models under 64 MB, else cpus / workers",
+    schema: z
       .string()
       .trim()
       .refine((v) => v === "auto" || (/^[+]?\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 1024), {
         error: 'expected "auto" or an integer between 1 and 1024',
       })
       .transform((v) => (v === "auto" ? ("auto" as const) : Number(v))),
-    maxBatchSize: integer(1, 4096),
-    maxTokensInFlight: integer(16, 100_000_000),
-    prefillChunk: integer(1, 1_000_000),
-    ortSpinning: z.enum(["auto", "on", "off"], { error: "expected auto, on or off" }),
-    maxQueue: integer(0, 1_000_000),
-    maxN: integer(1, 128),
-    maxStop: integer(0, 64),
-    maxBodyBytes: integer(1024, 1024 * MIB),
-    maxPromptTokens: optionalInteger(1, 100_000_000),
-    maxTokensCap: optionalInteger(1, 100_000_000),
-    apiKeys: list,
-    corsOrigins: list.pipe(z.array(origin)),
-    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
-      error: "expected fatal, error, warn, info, debug, trace or silent",
-    }),
-    shutdownGraceMs: integer(0, 3_600_000),
-    requestTimeoutMs: integer(1000, 3_600_000),
-    headersTimeoutMs: integer(1000, 3_600_000),
-    keepAliveTimeoutMs: integer(1, 3_600_000),
-  })
+  }),
+  maxBatchSize: option({ flag: "max-batch-size", env: "MAX_BATCH_SIZE", default: "16", help: "rows per worker step", schema: integer(1, 4096) }),
+  maxTokensInFlight: option({
+    flag: "max-tokens-in-flight",
+    env: "MAX_TOKENS_IN_FLIGHT",
+    default: "65536",
+    help: "KV-cache tokens (prompt + max tokens of every row) per worker; admission waits above",
+    schema: integer(16, 100_000_000),
+  }),
+  ortSpinning: option({
+    flag: "ort-spinning",
+    env: "ORT_SPINNING",
+    default: "auto",
+    help: "ONNX Runtime thread spinning: auto (large models only)|on|off",
+    schema: z.enum(["auto", "on", "off"], { error: "expected auto, on or off" }),
+  }),
+  prefillChunk: option({
+    flag: "prefill-chunk",
+    env: "PREFILL_CHUNK",
+    default: "512",
+    help: "prompt tokens prefilled per step, so long prompts do not stall decoding rows",
+    schema: integer(1, 1_000_000),
+  }),
+  maxQueue: option({ flag: "max-queue", env: "MAX_QUEUE", default: "256", help: "waiting requests before 429", schema: integer(0, 1_000_000) }),
+  maxN: option({ flag: "max-n", env: "MAX_N", default: "8", help: "largest accepted n", schema: integer(1, 128) }),
+  maxStop: option({ flag: "max-stop", env: "MAX_STOP", default: "4", help: "most stop strings per request", schema: integer(0, 64) }),
+  maxBodyBytes: option({
+    flag: "max-body-bytes",
+    env: "MAX_BODY_BYTES",
+    default: String(16 * MIB),
+    help: "request body limit (413 above)",
+    schema: integer(1024, 1024 * MIB),
+  }),
+  maxPromptTokens: option({
+    flag: "max-prompt-tokens",
+    env: "MAX_PROMPT_TOKENS",
+    default: "none",
+    help: "prompt token limit (none: the context)",
+    schema: optionalInteger(1, 100_000_000),
+  }),
+  maxTokensCap: option({
+    flag: "max-tokens-cap",
+    env: "MAX_TOKENS_CAP",
+    default: "none",
+    help: "upper bound for max_tokens (none: the context)",
+    schema: optionalInteger(1, 100_000_000),
+  }),
+  apiKeys: option({
+    flag: "api-key",
+    env: "API_KEYS",
+    default: "",
+    shownDefault: "none",
+    help: "accepted bearer keys; repeat or comma-separate (prefer the env var: shells and npm echo flags)",
+    schema: list,
+    multiple: true,
+  }),
+  corsOrigins: option({
+    flag: "cors-origin",
+    env: "CORS_ORIGINS",
+    default: "",
+    shownDefault: "none",
+    help: "allowed browser origins; repeat or comma-separate",
+    schema: list.pipe(z.array(origin)),
+    multiple: true,
+  }),
+  logLevel: option({
+    flag: "log-level",
+    env: "LOG_LEVEL",
+    default: "info",
+    help: LOG_LEVELS.join("|"),
+    schema: z.enum(LOG_LEVELS, { error: `expected ${LOG_LEVELS.slice(0, -1).join(", ")} or silent` }),
+  }),
+  shutdownGraceMs: option({
+    flag: "shutdown-grace-ms",
+    env: "SHUTDOWN_GRACE_MS",
+    default: "10000",
+    help: "time in-flight work gets on SIGTERM",
+    schema: integer(0, 3_600_000),
+  }),
+  requestTimeoutMs: option({
+    flag: "request-timeout-ms",
+    env: "REQUEST_TIMEOUT_MS",
+    default: "60000",
+    help: "time to receive a whole request",
+    schema: integer(1000, 3_600_000),
+  }),
+  headersTimeoutMs: option({
+    flag: "headers-timeout-ms",
+    env: "HEADERS_TIMEOUT_MS",
+    default: "10000",
+    help: "time to receive request headers (at most the request timeout)",
+    schema: integer(1000, 3_600_000),
+  }),
+  keepAliveTimeoutMs: option({
+    flag: "keep-alive-timeout-ms",
+    env: "KEEP_ALIVE_TIMEOUT_MS",
+    default: "5000",
+    help: "idle keep-alive socket timeout",
+    schema: integer(1, 3_600_000),
+  }),
+};
+
+type Options = typeof OPTIONS;
+type OptionKey = keyof Options;
+
+/** The validated configuration; field docs are the options' help texts. */
+export type ServerConfig = { [K in OptionKey]: z.output<Options[K]["schema"]> };
+
+export type Device = ServerConfig["device"];
+export type ThreadSetting = ServerConfig["threads"];
+export type SpinningSetting = ServerConfig["ortSpinning"];
+export type LogLevel = ServerConfig["logLevel"];
+
+export type ParsedCommandLine = { kind: "help"; text: string } | { kind: "config"; config: ServerConfig };
+
+const specs = (): Array<[OptionKey, OptionSpec<z.ZodType>]> => Object.entries(OPTIONS) as Array<[OptionKey, OptionSpec<z.ZodType>]>;
+
+const configSchema = z
+  .object(Object.fromEntries(specs().map(([key, spec]) => [key, spec.schema])) as { [K in OptionKey]: Options[K]["schema"] })
   .refine((c) => c.headersTimeoutMs <= c.requestTimeoutMs, {
     error: "must not exceed the request timeout",
     path: ["headersTimeoutMs"],
   });
 
-function defaults(): Record<OptionKey, string | null> {
-  return {
-    modelPath: DEFAULT_MODEL_PATH,
-    modelName: null,
-    host: "127.0.0.1",
-    port: "8000",
-    device: "cpu",
-    workers: "1",
-    threads: "auto",
-    maxBatchSize: "16",
-    maxTokensInFlight: "65536",
-    prefillChunk: "512",
-    ortSpinning: "auto",
-    maxQueue: "256",
-    maxN: "8",
-    maxStop: "4",
-    maxBodyBytes: String(16 * MIB),
-    maxPromptTokens: "none",
-    maxTokensCap: "none",
-    apiKeys: "",
-    corsOrigins: "",
-    logLevel: "info",
-    shutdownGraceMs: "10000",
-    requestTimeoutMs: "60000",
-    headersTimeoutMs: "10000",
-    keepAliveTimeoutMs: "5000",
-  };
-}
-
 export function helpText(): string {
-  const rows = Object.values(OPTIONS).map((o: OptionSpec) => {
+  const rows = specs().map(([, o]) => {
     const flag = `  --${o.flag} <value>`;
-    return `${flag.padEnd(32)}${o.help} [env ${o.env}; default ${o.defaultText}]`;
+    return `${flag.padEnd(32)}${o.help} [env ${o.env}; default ${o.shownDefault ?? o.default}]`;
   });
   return ["Usage: onnx-openai-server [options]", "", "Options (flags win over env vars):", ...rows, `  ${"--help".padEnd(30)}show this text`].join("\n");
 }
@@ -216,7 +257,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedComma
   const parseOptions: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }> = {
     help: { type: "boolean", short: "h" },
   };
-  for (const o of Object.values(OPTIONS) as OptionSpec[]) parseOptions[o.flag] = { type: "string", multiple: o.multiple === true };
+  for (const [, o] of specs()) parseOptions[o.flag] = { type: "string", multiple: o.multiple === true };
 
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -227,30 +268,35 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedComma
   }
   if (parsed.values.help === true) return { kind: "help", text: helpText() };
 
-  const raw = defaults();
+  const raw = {} as Record<OptionKey, string | null>;
   const source = {} as Record<OptionKey, string>;
-  for (const key of Object.keys(OPTIONS) as OptionKey[]) {
-    const spec: OptionSpec = OPTIONS[key];
+  for (const [key, spec] of specs()) {
     const flagValue = parsed.values[spec.flag];
     const envValue = env[spec.env];
+    raw[key] = spec.default;
+    source[key] = `--${spec.flag}`;
     if (flagValue !== undefined) {
       raw[key] = Array.isArray(flagValue) ? flagValue.join(",") : String(flagValue);
-      source[key] = `--${spec.flag}`;
     } else if (envValue !== undefined && envValue !== "") {
       raw[key] = envValue;
       source[key] = spec.env;
-    } else {
-      source[key] = `--${spec.flag}`;
     }
   }
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
     const key = issue.path[0] as OptionKey;
-    const shown = raw[key] === null ? "" : `, got ${oneLine(raw[key] as string)}`;
+    const shown = raw[key] === null ? "" : `, got ${oneLine(raw[key])}`;
     throw new ConfigError(`${source[key] ?? String(key)}: ${issue.message}${shown}`);
   }
-  return { kind: "config", config: result.data };
+  return { kind: "config", config: result.data as ServerConfig };
+}
+
+/** Every option at its default, with `overrides` on top: for embedding the server and for tests. */
+export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
+  const parsed = parseConfig([], {});
+  if (parsed.kind !== "config") throw new Error("no flags cannot mean --help");
+  return { ...parsed.config, ...overrides };
 }
 
 /** The model id to serve: the configured name, else the folder's basename. */
