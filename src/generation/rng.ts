@@ -8,10 +8,10 @@ export class SeededRandom {
   private c: number;
   private d: number;
 
-  /** `stream` separates the choices of one request (n > 1) that share a seed. */
-  constructor(seed: number, stream = 0) {
+  /** `choiceIndex` gives each choice of one request (n > 1) its own sequence from the shared seed. */
+  constructor(seed: number, choiceIndex = 0) {
     // Seeds are any safe integer; fold the high bits in so 2^32 + 1 != 1.
-    let s = (seed >>> 0) ^ Math.imul(Math.floor(seed / 0x100000000) | 0, 0x27d4eb2f) ^ Math.imul(stream, 0x165667b1);
+    let s = (seed >>> 0) ^ Math.imul(Math.floor(seed / 0x100000000) | 0, 0x27d4eb2f) ^ Math.imul(choiceIndex, 0x165667b1);
     const next = (): number => {
       s = (s + 0x9e3779b9) | 0;
       let z = s;

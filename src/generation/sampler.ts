@@ -21,9 +21,9 @@ export class RowSampler implements RowHistory {
   private readonly random: SeededRandom;
   private readonly greedy: boolean;
 
-  constructor(params: SamplingParams, seed: number, stream: number, promptIds: ArrayLike<number>) {
+  constructor(params: SamplingParams, seed: number, choiceIndex: number, promptIds: ArrayLike<number>) {
     this.processors = buildProcessors(params);
-    this.random = new SeededRandom(seed, stream);
+    this.random = new SeededRandom(seed, choiceIndex);
     this.greedy = params.temperature === 0;
     for (let i = 0; i < promptIds.length; i++) this.seen.add(promptIds[i]);
   }

@@ -1,20 +1,16 @@
 /**
  * Every message between the engine (main thread) and a model worker. Both
  * sides import these types, so a change to the protocol is a compile error on
- * both ends. Token ids cross as typed arrays.
+ * both ends. Token ids and per-row results cross as transferred typed arrays.
  */
+import type { ServerConfig } from "../config.ts";
 import type { PromptInput, SamplingParams, TokenLogprob } from "../domain.ts";
+import type { SerializedError } from "../errors.ts";
 
-export interface WorkerInit {
-  modelPath: string;
-  device: "cpu" | "cuda";
-  threads: number | "auto";
+export type WorkerInit = Pick<ServerConfig, "modelPath" | "device" | "threads" | "prefillChunk" | "ortSpinning"> & {
   /** Cores this worker may use: what "auto" threads means for a model that is not small. */
   cores: number;
-  /** Prompt tokens prefilled per step, across rows. */
-  prefillChunk: number;
-  ortSpinning: "auto" | "on" | "off";
-}
+};
 
 export interface AdmitRow {
   rowId: number;
@@ -22,8 +18,8 @@ export interface AdmitRow {
   sampling: SamplingParams;
   /** Resolved seed (the engine draws one when the request gave none). */
   seed: number;
-  /** The choice index: rows of one request share a seed but not a random stream. */
-  stream: number;
+  /** The choice's index: choices of one request share a seed but each draws its own random sequence. */
+  choiceIndex: number;
   /** null: no logprobs; n: the number of top alternatives to report. */
   logprobs: number | null;
   /** The worker ends the row by itself after this many tokens or an EOS id, without waiting for a release. */
@@ -65,13 +61,12 @@ export interface WorkerModelInfo {
   chunkedPrefill: boolean;
 }
 
-export interface SerializedApiError {
-  status: number;
-  type: "invalid_request_error" | "authentication_error" | "rate_limit_error" | "server_error";
-  message: string;
-  param: string | null;
-  code: string | null;
-}
+/**
+ * The worker's verdict on a row after a token: it goes on, or the worker
+ * ended it (EOS, or its token budget) and has already dropped it.
+ */
+export const ROW_END = { continues: 0, eos: 1, length: 2 } as const;
+export type RowEnd = (typeof ROW_END)[keyof typeof ROW_END];
 
 /** One sampled token per row that produced one this step (prefilling rows may not), in `rowIds` order. */
 export interface StepResult {
@@ -79,6 +74,8 @@ export interface StepResult {
   stepId: number;
   rowIds: Int32Array;
   tokens: Int32Array;
+  /** Per row: a RowEnd. */
+  ends: Uint8Array;
   /** Newly stable text per row (UTF-8-safe; may be empty). */
   texts: string[];
   /** Per row: the token's logprob and top alternatives when asked, else null. */
@@ -92,17 +89,21 @@ export interface StepResult {
    * steps. NaN for a row that ended by itself.
    */
   releaseMs: Float64Array;
-  /** The same in steps: divided by the duration of the step the release waited on (row-stepper.ts). */
+  /** The same in steps: divided by the duration of the step the release waited on (worker/release-timer.ts). */
   releaseSteps: Float64Array;
   /** How long this step took, from building its feeds to its last row's text. */
   stepMs: number;
 }
 
+/** The typed arrays of a step result, handed over to the receiving thread rather than copied. */
+export const stepResultTransfer = (r: StepResult): ArrayBuffer[] =>
+  [r.rowIds, r.tokens, r.ends, r.released, r.releaseMs, r.releaseSteps].map((a) => a.buffer as ArrayBuffer);
+
 export type FromWorker =
   | { type: "ready"; info: WorkerModelInfo }
   | { type: "initError"; message: string }
   | { type: "encoded"; requestId: number; ids: Int32Array }
-  | { type: "encodeError"; requestId: number; error: SerializedApiError }
+  | { type: "encodeError"; requestId: number; error: SerializedError }
   | StepResult
   /** The step failed; the worker dropped every row it held. */
   | { type: "stepError"; stepId: number; message: string };

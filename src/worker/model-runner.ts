@@ -4,66 +4,18 @@
  * int32/int64 ids, float16/float32 KV, stacked or separate KV tensors and
  * graphs without position_ids all go through the same code.
  */
-import { readdirSync, statSync } from "node:fs";
-import { availableParallelism } from "node:os";
-import { basename, dirname, join } from "node:path";
 import * as ort from "onnxruntime-node";
-import { float16ToFloat32 } from "../generation/float16.ts";
 import type { ModelFolder } from "../model/model-folder.ts";
-import { ModelLoadError } from "../model/model-load-error.ts";
-import { readIoSpec, type IdsDtype, type IoSpec } from "./io-spec.ts";
 import type { DecodeBatch } from "./decode-batch.ts";
+import { fillOnes, idsTensor, lastPositionLogits, ones, positionLogits, range, rowLogits } from "./feeds.ts";
+import { readIoSpec, type IoSpec } from "./io-spec.ts";
 import { allocKv, kvGeometry } from "./kv-geometry.ts";
+import { openSession, type RunnerOptions } from "./session-options.ts";
 
 /** One row's cache: the past tensors fed to the next step, and how many positions they hold. */
 export interface RowKv {
   past: Record<string, ort.Tensor>;
   length: number;
-}
-
-export interface RunnerOptions {
-  device: "cpu" | "cuda";
-  threads: number | "auto";
-  /** Cores for this session when `threads` is "auto" and the model is not small; default: all. */
-  cores?: number;
-  spinning?: "auto" | "on" | "off";
-}
-
-/**
- * Spinning pool threads make each parallel operator start sooner, but burn
- * the cores between runs, starving the worker's own JavaScript and the HTTP
- * thread that must run between steps. Measured on 2 cores: a 2.5M-parameter
- * model (steps of ~1 ms) streamed 0.76x the raw loop with spinning off and
- * 0.47x with it on; a 135M-parameter one (30 layers, steps of ~25 ms) ran
- * 0.89x off and 0.99x on. "auto" spins for models of 64 MB and more.
- */
-const LARGE_MODEL_BYTES = 64 * 1024 * 1024;
-
-function spinningFor(options: RunnerOptions, bytes: number): boolean {
-  if (options.spinning === "on") return true;
-  if (options.spinning === "off") return false;
-  return bytes >= LARGE_MODEL_BYTES;
-}
-
-/**
- * "auto" gives a small model one intra-op thread. Its operators are too
- * small to split well (measured on 2 cores with the 2.5M-parameter default
- * model, 16 rows: 3.2-3.6 ms per step with 1 thread, 3.4 ms with 2), and the
- * free core then serves HTTP and the worker's JavaScript without stealing
- * time from the run. Large models get every core of the worker.
- */
-function threadsFor(options: RunnerOptions, bytes: number): number {
-  if (options.threads !== "auto") return options.threads;
-  return bytes >= LARGE_MODEL_BYTES ? Math.max(1, options.cores ?? availableParallelism()) : 1;
-}
-
-/** The graph plus its external data files, which hold the weights of large models. */
-function modelBytes(onnxPath: string): number {
-  const dir = dirname(onnxPath);
-  const stem = basename(onnxPath);
-  return readdirSync(dir)
-    .filter((f) => f === stem || f.startsWith(`${stem}.`) || f.startsWith(`${stem}_`))
-    .reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
 }
 
 export class ModelRunner {
@@ -77,30 +29,7 @@ export class ModelRunner {
   ) {}
 
   static async create(folder: ModelFolder, options: RunnerOptions): Promise<ModelRunner> {
-    const bytes = modelBytes(folder.onnxPath);
-    const threads = threadsFor(options, bytes);
-    const spinning = spinningFor(options, bytes);
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
-      executionProviders: [options.device],
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: "all",
-      extra: spinning ? {} : { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
-    };
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(folder.onnxPath, sessionOptions);
-    } catch (error) {
-      const reason = (error as Error).message;
-      if (options.device === "cuda") {
-        throw new ModelLoadError(
-          folder.onnxPath,
-          `cannot start the CUDA execution provider (${reason}). onnxruntime-node needs its CUDA 12 binaries ` +
-            "(install it with ONNXRUNTIME_NODE_INSTALL=cuda12) and an NVIDIA driver; or run with --device cpu",
-        );
-      }
-      throw new ModelLoadError(folder.onnxPath, `ONNX Runtime cannot load the model (${reason})`);
-    }
+    const { session, threads, spinning } = await openSession(folder, options);
     return new ModelRunner(session, readIoSpec(session, folder), options.device, threads, spinning);
   }
 
@@ -137,10 +66,7 @@ export class ModelRunner {
       feeds[this.io.useCacheBranch] = new ort.Tensor("bool", Uint8Array.of(kv.length > 0 ? 1 : 0), [1]);
     }
     const out = await this.session.run(feeds);
-    for (const layer of this.io.kv.layers) {
-      kv.past[layer.pastKey] = out[layer.presentKey]!;
-      if (layer.pastValue && layer.presentValue) kv.past[layer.pastValue] = out[layer.presentValue]!;
-    }
+    kv.past = this.presentAsPast(out);
     kv.length = total;
     return lastPositionLogits(out[this.io.logits.name]!, this.io.logits.vocabSize);
   }
@@ -173,11 +99,7 @@ export class ModelRunner {
     if (this.io.positionIds) feeds[this.io.positionIds.name] = idsTensor(this.io.positionIds.dtype, positions, [rows, width]);
     if (this.io.useCacheBranch) feeds[this.io.useCacheBranch] = new ort.Tensor("bool", Uint8Array.of(0), [1]);
     const out = await this.session.run(feeds);
-    const past: Record<string, ort.Tensor> = {};
-    for (const layer of this.io.kv.layers) {
-      past[layer.pastKey] = out[layer.presentKey]!;
-      if (layer.pastValue && layer.presentValue) past[layer.pastValue] = out[layer.presentValue]!;
-    }
+    const past = this.presentAsPast(out);
     const logits = out[this.io.logits.name]!;
     const vocab = this.io.logits.vocabSize;
     return { logits: prompts.map((p, r) => positionLogits(logits, vocab, r * width + p.length - 1)), past };
@@ -205,61 +127,24 @@ export class ModelRunner {
     if (this.io.positionIds) feeds[this.io.positionIds.name] = idsTensor(this.io.positionIds.dtype, lengths, [rows, 1]);
     if (this.io.useCacheBranch) feeds[this.io.useCacheBranch] = new ort.Tensor("bool", Uint8Array.of(1), [1]);
     const out = await this.session.run(feeds);
-    const present: Record<string, ort.Tensor> = {};
-    for (const layer of this.io.kv.layers) {
-      present[layer.pastKey] = out[layer.presentKey]!;
-      if (layer.pastValue && layer.presentValue) present[layer.pastValue] = out[layer.presentValue]!;
-    }
-    batch.advance(present);
+    batch.advance(this.presentAsPast(out));
     return rowLogits(out[this.io.logits.name]!, this.io.logits.vocabSize, rows);
+  }
+
+  /**
+   * The KV hand-over: a run's present tensors, keyed by the past inputs they
+   * feed next. No copy: the run's outputs are ours alone.
+   */
+  private presentAsPast(out: ort.InferenceSession.ReturnType): Record<string, ort.Tensor> {
+    const past: Record<string, ort.Tensor> = {};
+    for (const layer of this.io.kv.layers) {
+      past[layer.pastKey] = out[layer.presentKey];
+      if (layer.pastValue && layer.presentValue) past[layer.pastValue] = out[layer.presentValue];
+    }
+    return past;
   }
 
   async release(): Promise<void> {
     await this.session.release();
   }
-}
-
-function rowLogits(logits: ort.Tensor, vocab: number, rows: number): Float32Array[] {
-  const seq = logits.dims[1]!;
-  return Array.from({ length: rows }, (_, r) => positionLogits(logits, vocab, r * seq + seq - 1));
-}
-
-function lastPositionLogits(logits: ort.Tensor, vocab: number): Float32Array {
-  return positionLogits(logits, vocab, logits.dims[1]! - 1);
-}
-
-/**
- * The logits at flat position `index` (row * seq + position) as float32.
- * A view, not a copy, for float32 models: the run's output is ours alone
- * and each row's slice is disjoint, so processors may modify it in place.
- */
-function positionLogits(logits: ort.Tensor, vocab: number, index: number): Float32Array {
-  const start = index * vocab;
-  if (logits.type === "float16") return float16ToFloat32((logits.data as Uint16Array).subarray(start, start + vocab));
-  return (logits.data as Float32Array).subarray(start, start + vocab);
-}
-
-function idsTensor(dtype: IdsDtype, values: ArrayLike<number>, dims: number[]): ort.Tensor {
-  if (dtype === "int32") return new ort.Tensor("int32", Int32Array.from(values), dims);
-  const data = new BigInt64Array(values.length);
-  for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]!);
-  return new ort.Tensor("int64", data, dims);
-}
-
-/** A mask buffer of `length` zeros with its first `count` set to one; filled without per-element BigInt conversion. */
-function ones(dtype: IdsDtype, length: number, count: number): Int32Array | BigInt64Array {
-  const mask = dtype === "int32" ? new Int32Array(length) : new BigInt64Array(length);
-  fillOnes(mask, 0, count);
-  return mask;
-}
-
-function fillOnes(mask: Int32Array | BigInt64Array, start: number, end: number): void {
-  if (mask instanceof BigInt64Array) mask.fill(1n, start, end);
-  else mask.fill(1, start, end);
-}
-
-function range(start: number, count: number): Int32Array {
-  const out = new Int32Array(count);
-  for (let i = 0; i < count; i++) out[i] = start + i;
-  return out;
 }

@@ -28,7 +28,7 @@ const admit = (rowId: number): AdmitRow => ({
   promptIds: Int32Array.from([412, 300, 301, 302]),
   sampling: greedy,
   seed: 1,
-  stream: 0,
+  choiceIndex: 0,
   logprobs: null,
   maxTokens: 100,
   eosIds: [],

@@ -1,0 +1,53 @@
+/**
+ * A worker's start-up: load the folder, the tokenizer and the chat
+ * template, open the ONNX session, prove that a real forward pass works
+ * (/ready must mean "can generate"), and measure how this model batches.
+ * Returns the parts the worker serves with and what it tells the engine.
+ */
+import { compileChatTemplate } from "../model/chat-template.ts";
+import { loadModelFolder } from "../model/model-folder.ts";
+import { PromptEncoder } from "../model/prompt-encoder.ts";
+import { loadTokenizer } from "../model/tokenizer.ts";
+import type { WorkerInit, WorkerModelInfo } from "./messages.ts";
+import { ModelRunner } from "./model-runner.ts";
+import { probeChunkedPrefill, probePlacement } from "./placement-probe.ts";
+import { RowStepper } from "./row-stepper.ts";
+
+export interface WorkerParts {
+  runner: ModelRunner;
+  encoder: PromptEncoder;
+  stepper: RowStepper;
+  info: WorkerModelInfo;
+}
+
+export async function bootWorker(init: WorkerInit): Promise<WorkerParts> {
+  const folder = loadModelFolder(init.modelPath);
+  const tokenizer = loadTokenizer(folder);
+  const template = folder.chatTemplate
+    ? compileChatTemplate(folder.chatTemplate, folder.tokenizerConfig, `${folder.dir}/tokenizer_config.json`)
+    : null;
+  const runner = await ModelRunner.create(folder, init);
+  await runner.forward(runner.emptyKv(), [folder.special.bos ?? 0]);
+  const encoder = new PromptEncoder(tokenizer, template, runner.io.logits.vocabSize);
+  const probe = await probePlacement(runner);
+  const chunked = await probeChunkedPrefill(runner);
+  const stepper = new RowStepper(runner, tokenizer, probe.placement, chunked ? init.prefillChunk : Number.POSITIVE_INFINITY);
+  const { io } = runner;
+  const info: WorkerModelInfo = {
+    vocabSize: io.logits.vocabSize,
+    tokenizerSize: tokenizer.size,
+    maxTokenChars: tokenizer.maxTokenChars,
+    inputNames: [io.inputIds.name, io.attentionMask?.name, io.positionIds?.name].filter((n): n is string => !!n),
+    outputNames: [io.logits.name],
+    kvLayout: io.kv.layout,
+    kvDtype: io.kv.dtype,
+    idsDtype: io.inputIds.dtype,
+    executionProvider: runner.executionProvider,
+    intraOpThreads: runner.threads,
+    spinning: runner.spinning,
+    batchPlacement: probe.placement,
+    batchProbe: probe.reason,
+    chunkedPrefill: chunked,
+  };
+  return { runner, encoder, stepper, info };
+}
