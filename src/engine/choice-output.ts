@@ -1,16 +1,21 @@
 /**
- * Turns one choice's sampled tokens into client events: EOS, stop strings
- * (held back until they cannot match), max_tokens and the end of the
- * context. Pure: no timers, no I/O, so it is tested on its own.
+ * Turns one choice's sampled tokens into client events. Pure: no timers, no
+ * I/O, so it is tested on its own.
+ *
+ * Who decides that a choice ends, each rule in one place:
+ * - EOS and the token budget (max_tokens, or what is left of the context)
+ *   are decided by the worker, which drops the row at once without waiting
+ *   for this thread (worker/row-state.ts); it reports its verdict with the
+ *   token, and this class only turns it into a finish reason;
+ * - stop strings are decided here, because only this side holds the text
+ *   back until it cannot be the start of one;
+ * - cancel (the stop endpoint, a client gone, shutdown) comes from the
+ *   engine (engine-request.ts).
  */
-import { StopStringFilter } from "../generation/stop-strings.ts";
 import type { FinishReason, TokenLogprob } from "../domain.ts";
+import { StopStringFilter } from "../generation/stop-strings.ts";
 import type { TokenEvent } from "./engine.ts";
-
-export interface ChoiceLimits {
-  eosIds: readonly number[];
-  stop: readonly string[];
-}
+import { ROW_END, type RowEnd } from "../worker/messages.ts";
 
 export type ChoiceEvent = Extract<TokenEvent, { type: "delta" | "finish" }>;
 
@@ -19,29 +24,31 @@ export class ChoiceOutput {
   private pendingLogprobs: TokenLogprob[] = [];
   generated = 0;
   finishReason: FinishReason | null = null;
-  /** Tokens this choice may generate (max_tokens or the rest of the context); known once the prompt is encoded. */
-  maxTokens = Number.POSITIVE_INFINITY;
 
   constructor(
     readonly index: number,
-    private readonly limits: ChoiceLimits,
+    stop: readonly string[],
   ) {
-    this.stopFilter = new StopStringFilter(limits.stop);
+    this.stopFilter = new StopStringFilter(stop);
   }
 
   get finished(): boolean {
     return this.finishReason !== null;
   }
 
-  /** Accepts one sampled token with its newly stable text; returns the events to send. */
-  accept(token: number, text: string, logprob: TokenLogprob | null): ChoiceEvent[] {
+  /**
+   * Accepts one sampled token: its newly stable text, its logprobs when
+   * asked, and the worker's verdict on the row. Returns the events to send.
+   */
+  accept(text: string, logprob: TokenLogprob | null, end: RowEnd): ChoiceEvent[] {
     if (this.finished) return [];
     this.generated++;
-    if (this.limits.eosIds.includes(token)) return this.finish("stop", this.stopFilter.flush());
+    // The EOS token's own text is never sent (it decodes to "" anyway, special tokens skipped).
+    if (end === ROW_END.eos) return this.finish("stop", this.stopFilter.flush());
     if (logprob) this.pendingLogprobs.push(logprob);
     const check = this.stopFilter.push(text);
     if (check.stopped) return this.finish("stop", check.emit);
-    if (this.generated >= this.maxTokens) return this.finish("length", check.emit + this.stopFilter.flush());
+    if (end === ROW_END.length) return this.finish("length", check.emit + this.stopFilter.flush());
     return check.emit.length > 0 ? [this.delta(check.emit)] : [];
   }
 

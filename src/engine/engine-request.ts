@@ -1,14 +1,15 @@
 /**
  * One admitted request as the engine tracks it: its rows (one per choice),
- * its event channel, and the single idempotent path by which it ends —
- * finished choices, cancel, disconnect, shutdown and errors all converge on
- * `settle()`.
+ * its event channel, and the one idempotent way it ends. Finished choices,
+ * cancel, disconnect, shutdown and errors all end it through `endIfComplete`
+ * or `fail`, which push the terminal event and call `onEnded` exactly once.
  */
 import { randomInt } from "node:crypto";
+import type { TokenLogprob, Usage, ValidGenerationRequest } from "../domain.ts";
 import type { ApiError } from "../errors.ts";
+import type { RowEnd } from "../worker/messages.ts";
 import { ChoiceOutput, type ChoiceEvent } from "./choice-output.ts";
 import { EventChannel } from "./event-channel.ts";
-import type { SamplingParams, TokenLogprob, Usage, ValidGenerationRequest } from "../domain.ts";
 
 export interface EngineRow {
   rowId: number;
@@ -21,7 +22,6 @@ export interface EngineRequestInit {
   clientRequestId: string | undefined;
   owner: string | undefined;
   valid: ValidGenerationRequest;
-  eosIds: readonly number[];
   nextRowId: () => number;
   /** The consumer stopped reading before the end. */
   onAbandon: () => void;
@@ -32,8 +32,11 @@ export interface EngineRequestInit {
 export class EngineRequest {
   readonly channel: EventChannel;
   readonly rows: EngineRow[] = [];
-  promptIds: Int32Array = new Int32Array(0);
-  /** The request's seed, or one drawn for it, so that every choice's stream is fixed at admission. */
+  /** The encoded prompt; null until the worker has encoded it. */
+  promptIds: Int32Array | null = null;
+  /** Tokens each choice may generate (max_tokens or the rest of the context); set with the prompt. */
+  maxTokens = 0;
+  /** The request's seed, or one drawn for it, so that every choice's random sequence is fixed at admission. */
   readonly seed: number;
   private ended = false;
 
@@ -49,26 +52,21 @@ export class EngineRequest {
     this.owner = init.owner;
     this.valid = init.valid;
     this.onEnded = init.onEnded;
-    const valid = init.valid;
     this.channel = new EventChannel(init.onAbandon);
-    this.seed = valid.sampling.seed ?? randomInt(0, 2 ** 32);
-    for (let index = 0; index < valid.n; index++) {
-      this.rows.push({
-        rowId: init.nextRowId(),
-        request: this,
-        choice: new ChoiceOutput(index, { eosIds: init.eosIds, stop: valid.stop }),
-      });
+    this.seed = init.valid.sampling.seed ?? randomInt(0, 2 ** 32);
+    for (let index = 0; index < init.valid.n; index++) {
+      this.rows.push({ rowId: init.nextRowId(), request: this, choice: new ChoiceOutput(index, init.valid.stop) });
     }
   }
 
-  /** Records the encoded prompt and how many tokens each choice may add. */
+  /** Records the encoded prompt and how many tokens each choice may add; its rows may then run. */
   setPrompt(ids: Int32Array, maxTokens: number): void {
     this.promptIds = ids;
-    for (const row of this.rows) row.choice.maxTokens = maxTokens;
+    this.maxTokens = maxTokens;
   }
 
-  get sampling(): SamplingParams {
-    return this.valid.sampling;
+  get promptLength(): number {
+    return this.promptIds?.length ?? 0;
   }
 
   get isEnded(): boolean {
@@ -77,30 +75,33 @@ export class EngineRequest {
 
   usage(): Usage {
     const completion = this.rows.reduce((sum, r) => sum + r.choice.generated, 0);
-    return { promptTokens: this.promptIds.length, completionTokens: completion, totalTokens: this.promptIds.length + completion };
+    return { promptTokens: this.promptLength, completionTokens: completion, totalTokens: this.promptLength + completion };
   }
 
   /** Feeds one sampled token to its choice and forwards the resulting events. */
-  accept(row: EngineRow, token: number, text: string, logprob: TokenLogprob | null): void {
+  accept(row: EngineRow, text: string, logprob: TokenLogprob | null, end: RowEnd): void {
     if (this.ended) return;
-    this.forward(row.choice.accept(token, text, logprob));
+    this.forward(row.choice.accept(text, logprob, end));
     this.endIfComplete();
   }
 
   /** Cancels every unfinished choice; a no-op once the request has ended. */
   cancel(): void {
     if (this.ended) return;
-    for (const row of this.rows) {
-      this.forward(row.choice.cancel());
-    }
+    for (const row of this.rows) this.forward(row.choice.cancel());
     this.endIfComplete();
   }
 
   fail(error: ApiError): void {
-    if (this.ended) return;
+    this.end({ type: "error", error });
+  }
+
+  /**
+   * Ends a request that was refused while being admitted: its caller gets
+   * the error from `start`, so no event is sent, and nothing is remembered.
+   */
+  discard(): void {
     this.ended = true;
-    this.channel.push({ type: "error", error });
-    this.onEnded(this);
   }
 
   private forward(events: ChoiceEvent[]): void {
@@ -108,10 +109,13 @@ export class EngineRequest {
   }
 
   private endIfComplete(): void {
-    if (this.rows.every((r) => r.choice.finished)) {
-      this.ended = true;
-      this.channel.push({ type: "end", usage: this.usage() });
-      this.onEnded(this);
-    }
+    if (this.rows.every((r) => r.choice.finished)) this.end({ type: "end", usage: this.usage() });
+  }
+
+  private end(terminal: { type: "end"; usage: Usage } | { type: "error"; error: ApiError }): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.channel.push(terminal);
+    this.onEnded(this);
   }
 }

@@ -1,156 +1,136 @@
 /**
- * The engine: admission (queue bound, prompt encoding in a worker, context
- * checks), the request registry for cancel, the worker pool's life cycle,
- * and the scheduler that runs the steps.
+ * The engine behind the HTTP routes, as a thin facade: it admits a request
+ * (checks in prepare-request.ts, one placement by the worker pool, the
+ * prompt encoded on that worker), tracks it in the registry for cancel,
+ * and leaves the steps to the scheduler. Shutdown drains, then cancels.
  */
-import { statSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { EventEmitter } from "node:events";
+import { statSync } from "node:fs";
 import type { Logger } from "pino";
-import { ApiError, conflict, contextLengthExceeded, invalidRequest, promptFarTooLong, queueFull, unavailable } from "../errors.ts";
+import { servedModelName, type ServerConfig } from "../config.ts";
+import type { ValidGenerationRequest } from "../domain.ts";
+import { ApiError, conflict, InternalError, queueFull, unavailable, workerFailed } from "../errors.ts";
 import { loadModelFolder, type ModelFolder } from "../model/model-folder.ts";
-import { ModelLoadError } from "../model/model-load-error.ts";
-import type { WorkerModelInfo } from "../worker/messages.ts";
+import type { CancelResult, Engine, EngineHealth, EngineMetrics, Generation, ModelCard, SubmitOptions } from "./engine.ts";
 import { EngineMetricsCollector } from "./engine-metrics.ts";
 import { EngineRequest } from "./engine-request.ts";
+import { registerIntrospection, type EngineIntrospectionEvents } from "./introspection.ts";
+import { checkBeforeEncoding, completionBudget, type ModelLimits } from "./prepare-request.ts";
 import { RequestRegistry } from "./request-registry.ts";
 import { Scheduler } from "./scheduler.ts";
-import type { ValidGenerationRequest } from "../domain.ts";
-import type { CancelResult, Engine, EngineHealth, EngineMetrics, Generation, ModelCard, SubmitOptions } from "./engine.ts";
-import { WorkerHandle } from "./worker-handle.ts";
+import type { WorkerHandle } from "./worker-handle.ts";
+import { WorkerPool } from "./worker-pool.ts";
 
-export interface OnnxEngineOptions {
-  modelPath: string;
-  modelName: string | null;
-  device: "cpu" | "cuda";
-  workers: number;
-  threads: number | "auto";
-  maxBatchSize: number;
-  /** Rows waiting for a worker (or being encoded) before new requests get 429. */
-  maxQueue: number;
-  maxPromptTokens: number | null;
-  maxTokensInFlight: number;
-  /** Prompt tokens prefilled per worker step, so long prompts do not stall decoding rows. */
-  prefillChunk: number;
-  ortSpinning: "auto" | "on" | "off";
-  logger: Logger;
-}
+export type OnnxEngineOptions = Pick<
+  ServerConfig,
+  | "modelPath"
+  | "modelName"
+  | "device"
+  | "workers"
+  | "threads"
+  | "maxBatchSize"
+  | "maxQueue"
+  | "maxPromptTokens"
+  | "maxTokensInFlight"
+  | "prefillChunk"
+  | "ortSpinning"
+> & { logger: Logger };
 
-export interface EngineEvents {
-  /** Every row of the request has left its worker: its KV cache is freed. */
-  released: [requestId: string];
-}
+/** How long shutdown waits for cancelled rows to leave their workers before stopping the threads. */
+const CANCEL_DRAIN_MS = 2000;
 
 export class OnnxEngine implements Engine {
   readonly model: ModelCard;
-  readonly events = new EventEmitter<EngineEvents>();
   private readonly scheduler: Scheduler;
   private readonly registry = new RequestRegistry();
   private readonly collector: EngineMetricsCollector;
-  private readonly workers: WorkerHandle[] = [];
-  private info!: WorkerModelInfo;
-  private encoding = 0;
+  private readonly pool: WorkerPool;
+  private readonly released = new EventEmitter<EngineIntrospectionEvents>();
+  private limits!: ModelLimits;
   private nextRowId = 1;
-  private roundRobin = 0;
   private closing = false;
-  /** Workers are replaced after a crash only once the engine has started. */
-  private started = false;
 
   private constructor(
-    readonly folder: ModelFolder,
+    private readonly folder: ModelFolder,
     private readonly options: OnnxEngineOptions,
   ) {
     this.model = {
-      id: options.modelName ?? folder.name,
+      id: servedModelName(options),
       created: Math.floor(statSync(folder.onnxPath).mtimeMs / 1000),
       ownedBy: "onnx-openai-server",
       contextLength: folder.contextLength,
     };
-    this.scheduler = new Scheduler({
-      maxBatchSize: options.maxBatchSize,
-      maxTokensInFlight: options.maxTokensInFlight,
-      eosIds: folder.special.eos,
-    });
+    this.scheduler = new Scheduler({ maxBatchSize: options.maxBatchSize, maxTokensInFlight: options.maxTokensInFlight, eosIds: folder.special.eos });
     this.collector = new EngineMetricsCollector(this.scheduler);
-    this.scheduler.on("released", (id) => this.events.emit("released", id));
+    this.scheduler.on("released", (id) => this.released.emit("released", id));
     this.scheduler.on("stepFailed", (error) => options.logger.error({ err: error }, "model step failed"));
+    const { device, threads, prefillChunk, ortSpinning } = options;
+    const init = { modelPath: folder.dir, device, threads, prefillChunk, ortSpinning };
+    this.pool = new WorkerPool({ init, size: options.workers, logger: options.logger });
+    this.pool.on("ready", (worker) => {
+      this.scheduler.addRunner(worker);
+      this.scheduler.wake();
+    });
+    this.pool.on("died", (worker) => this.onWorkerDied(worker));
   }
 
   /** Loads the folder and starts every worker; rejects with the reason when the model cannot be served. */
   static async create(options: OnnxEngineOptions): Promise<OnnxEngine> {
     const engine = new OnnxEngine(loadModelFolder(options.modelPath), options);
-    try {
-      const infos = await Promise.all(Array.from({ length: options.workers }, () => engine.spawnWorker()));
-      engine.info = infos[0]!;
-      engine.started = true;
-    } catch (error) {
-      engine.closing = true;
-      await Promise.all(engine.workers.map((w) => w.close()));
-      throw error instanceof ModelLoadError ? error : new Error(`model worker failed to start: ${(error as Error).message}`);
-    }
+    const info = await engine.pool.start();
+    engine.limits = {
+      contextLength: engine.folder.contextLength,
+      vocabSize: info.vocabSize,
+      maxTokenChars: info.maxTokenChars,
+      maxPromptTokens: options.maxPromptTokens,
+    };
+    registerIntrospection(engine, {
+      events: engine.released,
+      modelInfo: info,
+      activeRequestIds: () => engine.registry.activeRequests().map((r) => r.id),
+      killWorker: (index = 0) => engine.pool.kill(index),
+    });
+    const { folder } = engine;
     options.logger.info(
-      {
-        model: engine.model.id,
-        layout: engine.folder.layout,
-        onnx: engine.folder.onnxPath,
-        eos: engine.folder.special.eos,
-        eosSource: engine.folder.special.eosSource,
-        ...engine.info,
-      },
+      { model: engine.model.id, layout: folder.layout, onnx: folder.onnxPath, eos: folder.special.eos, eosSource: folder.special.eosSource, ...info },
       "model loaded",
     );
     return engine;
   }
 
-  get modelInfo(): WorkerModelInfo {
-    return this.info;
-  }
-
   async start(valid: ValidGenerationRequest, options: SubmitOptions): Promise<Generation> {
     if (this.closing) throw unavailable("The server is shutting down.");
-    const worker = this.pickWorker();
     // Decided before tokenizing, so an overloaded server spends nothing on the request.
-    if (this.scheduler.queuedRows + this.encoding >= this.options.maxQueue) throw queueFull(1);
+    if (this.scheduler.queuedRows >= this.options.maxQueue) throw queueFull(1);
     if (options.clientRequestId && this.registry.isActive(options.clientRequestId)) {
       throw conflict(`X-Request-Id "${options.clientRequestId}" is already in use by a running request.`, "X-Request-Id");
     }
-    this.checkLogitBias(valid);
-    this.refuseHugePrompt(valid);
+    checkBeforeEncoding(valid, this.limits);
+    const worker = this.pool.place((w) => this.scheduler.load(w));
     const request = new EngineRequest({
       id: options.id,
       clientRequestId: options.clientRequestId,
       owner: options.owner,
       valid,
-      eosIds: this.folder.special.eos,
       nextRowId: () => this.nextRowId++,
       onAbandon: () => this.cancelRequest(request),
       onEnded: (r) => this.registry.end(r, true),
     });
     this.registry.add(request);
-    const onAbort = (): void => this.cancelRequest(request);
-    if (options.signal.aborted) onAbort();
-    else options.signal.addEventListener("abort", onAbort, { once: true });
-
-    this.encoding++;
-    let ids: Int32Array;
+    if (options.signal.aborted) this.cancelRequest(request);
+    else options.signal.addEventListener("abort", () => this.cancelRequest(request), { once: true });
+    this.scheduler.enqueue(request, worker);
     try {
-      ids = await worker.encode(valid.prompt);
+      const ids = await worker.encode(valid.prompt);
+      request.setPrompt(ids, completionBudget(ids.length, valid, this.limits));
     } catch (error) {
+      request.discard();
       this.registry.end(request, false);
-      throw error instanceof ApiError ? error : new Error(`prompt encoding failed: ${(error as Error).message}`);
+      throw error instanceof ApiError ? error : new InternalError("prompt encoding failed", { cause: error });
     } finally {
-      this.encoding--;
+      this.scheduler.wake();
     }
-    try {
-      request.setPrompt(ids, this.completionBudget(ids.length, valid));
-    } catch (error) {
-      this.registry.end(request, false);
-      throw error;
-    }
-    // Cancelled while encoding: it ended without entering the queue.
-    if (!request.isEnded) this.scheduler.enqueue(request);
-    else this.events.emit("released", request.id);
-    return { id: request.id, promptTokens: ids.length, events: request.channel };
+    return { id: request.id, promptTokens: request.promptLength, events: request.channel };
   }
 
   cancel(handle: string, owner?: string): CancelResult | null {
@@ -166,11 +146,11 @@ export class OnnxEngine implements Engine {
   }
 
   health(): EngineHealth {
-    const alive = this.workers.filter((w) => w.alive && w.isReady).length;
+    const alive = this.pool.readyCount;
     return {
       ready: !this.closing && alive > 0,
       workersAlive: alive,
-      workersTotal: this.options.workers,
+      workersTotal: this.pool.size,
       queued: this.scheduler.queuedRows,
       running: this.scheduler.runningRows,
       shuttingDown: this.closing,
@@ -181,30 +161,20 @@ export class OnnxEngine implements Engine {
     return this.collector.snapshot();
   }
 
-  /** Ids of requests that have not ended, for introspection in tests and logs. */
-  activeRequestIds(): string[] {
-    return this.registry.activeRequests().map((r) => r.id);
-  }
-
   async close(graceMs: number): Promise<void> {
     this.closing = true;
-    const idle = new Promise<void>((resolve) => {
-      if (this.scheduler.runningRows === 0 && this.scheduler.queuedRows === 0 && this.encoding === 0) resolve();
-      else this.scheduler.once("idle", resolve);
-    });
-    const timer = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
-    await Promise.race([idle, timer]);
+    await this.idleWithin(graceMs);
     for (const request of this.registry.activeRequests()) this.cancelRequest(request);
-    await Promise.race([
-      new Promise<void>((resolve) => (this.scheduler.runningRows === 0 ? resolve() : this.scheduler.once("idle", resolve))),
-      new Promise<void>((resolve) => setTimeout(resolve, 2000).unref()),
-    ]);
-    await Promise.all(this.workers.map((w) => w.close()));
+    await this.idleWithin(CANCEL_DRAIN_MS);
+    await this.pool.close();
   }
 
-  /** For fault-injection tests: kills one worker thread as a crash would. */
-  async killWorker(index = 0): Promise<void> {
-    await this.workers[index]?.kill();
+  private idleWithin(ms: number): Promise<void> {
+    const idle = new Promise<void>((resolve) => {
+      if (this.scheduler.runningRows === 0 && this.scheduler.queuedRows === 0) resolve();
+      else this.scheduler.once("idle", resolve);
+    });
+    return Promise.race([idle, new Promise<void>((resolve) => setTimeout(resolve, ms).unref())]);
   }
 
   private cancelRequest(request: EngineRequest): void {
@@ -212,74 +182,17 @@ export class OnnxEngine implements Engine {
     this.scheduler.wake();
   }
 
-  private completionBudget(promptTokens: number, valid: ValidGenerationRequest): number {
-    const context = this.folder.contextLength;
-    if (this.options.maxPromptTokens !== null && promptTokens > this.options.maxPromptTokens) {
-      throw invalidRequest(
-        `The prompt has ${promptTokens} tokens; this server accepts at most ${this.options.maxPromptTokens}.`,
-        valid.promptParam,
-        "context_length_exceeded",
-      );
-    }
-    const maxTokens = valid.maxTokens ?? context - promptTokens;
-    if (maxTokens < 1 || promptTokens + maxTokens > context) {
-      throw contextLengthExceeded(promptTokens, Math.max(maxTokens, 1), context, valid.promptParam);
-    }
-    return maxTokens;
-  }
-
-  /**
-   * A prompt so long that it cannot fit whatever its tokens turn out to be
-   * is refused here, so that megabytes of text never occupy a worker.
-   * Bound: a token covers at most maxTokenChars characters; the factor 2
-   * leaves room for normalizers that change the text's length.
-   */
-  private refuseHugePrompt(valid: ValidGenerationRequest): void {
-    const prompt = valid.prompt;
-    if (prompt.kind === "tokens") return;
-    const chars = prompt.kind === "text" ? prompt.text.length : prompt.messages.reduce((n, m) => n + m.content.length, 0);
-    const atLeast = Math.floor(chars / (2 * this.info.maxTokenChars));
-    if (atLeast > this.folder.contextLength) throw promptFarTooLong(atLeast, this.folder.contextLength, valid.promptParam);
-  }
-
-  private checkLogitBias(valid: ValidGenerationRequest): void {
-    for (const [id] of valid.sampling.logitBias) {
-      if (id >= this.info.vocabSize) {
-        throw invalidRequest(`logit_bias token id ${id} is outside the vocabulary [0, ${this.info.vocabSize}).`, `logit_bias.${id}`);
+  /** Its rows fail (their KV died with it); requests that only waited for it run on another worker. */
+  private onWorkerDied(worker: WorkerHandle): void {
+    const { held, waiting } = this.scheduler.removeRunner(worker);
+    for (const row of held) row.request.fail(workerFailed("died"));
+    for (const request of waiting) {
+      try {
+        this.scheduler.enqueue(request, this.pool.place((w) => this.scheduler.load(w)));
+      } catch (error) {
+        request.fail(error as ApiError);
       }
     }
-  }
-
-  private pickWorker(): WorkerHandle {
-    const ready = this.workers.filter((w) => w.alive && w.isReady);
-    if (ready.length === 0) throw unavailable("No model worker is ready.", 1);
-    return ready[this.roundRobin++ % ready.length]!;
-  }
-
-  private async spawnWorker(): Promise<WorkerModelInfo> {
-    const worker = new WorkerHandle({
-      modelPath: this.folder.dir,
-      device: this.options.device,
-      threads: this.options.threads,
-      cores: Math.max(1, Math.floor(availableParallelism() / this.options.workers)),
-      prefillChunk: this.options.prefillChunk,
-      ortSpinning: this.options.ortSpinning,
-    });
-    this.workers.push(worker);
-    worker.on("dead", (error) => this.onWorkerDead(worker, error));
-    const info = await worker.ready;
-    this.scheduler.addRunner(worker);
-    return info;
-  }
-
-  private onWorkerDead(worker: WorkerHandle, error: Error): void {
-    const index = this.workers.indexOf(worker);
-    if (index !== -1) this.workers.splice(index, 1);
-    const failure = new ApiError(500, "server_error", "The model worker stopped unexpectedly; the request was aborted.");
-    for (const row of this.scheduler.removeRunner(worker)) row.request.fail(failure);
     this.scheduler.wake();
-    if (this.closing || !this.started) return;
-    this.options.logger.error({ err: error }, "model worker died; starting a replacement");
-    this.spawnWorker().catch((e: Error) => this.options.logger.error({ err: e }, "replacement worker failed to start"));
   }
 }

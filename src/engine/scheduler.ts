@@ -1,20 +1,22 @@
 /**
- * The scheduler owns the waiting queue and decides which worker runs which
- * row. Workers step on their own, back to back, as long as they hold rows
- * (the GPU/CPU never waits for this thread between steps); the scheduler
- * sends them admissions and releases, which a worker applies at its next
- * step boundary, and receives each step's tokens. Nobody else changes this
- * state: the engine only enqueues rows and ends requests, then wakes it.
+ * The scheduler owns every worker's queue and the rows each worker holds.
+ * Workers step on their own, back to back, as long as they hold rows (the
+ * CPU/GPU never waits for this thread between steps); the scheduler sends
+ * them admissions and releases, which a worker applies at its next step
+ * boundary, and receives each step's tokens. Nobody else changes this
+ * state: the engine only places requests, ends them, and wakes it.
  *
- * A row occupies its worker (batch slot and KV budget) from admission until
- * the worker reports it released: after its last token by itself (EOS or
- * max tokens), or after a release message (stop string, cancel, client
- * gone), which it applies at its next step boundary.
+ * A request waits in the queue of the worker it was placed on (the one that
+ * encodes its prompt), in arrival order; its rows become admissible once the
+ * prompt is encoded. A row occupies its worker (batch slot and KV budget)
+ * from admission until the worker reports it released: after its last token
+ * by itself (EOS or its token budget), or after a release message (stop
+ * string, cancel, client gone), which it applies at its next step boundary.
  */
 import { EventEmitter } from "node:events";
-import { ApiError } from "../errors.ts";
+import { workerFailed } from "../errors.ts";
+import type { AdmitRow, RowEnd, StepResult } from "../worker/messages.ts";
 import type { EngineRequest, EngineRow } from "./engine-request.ts";
-import type { AdmitRow, StepResult } from "../worker/messages.ts";
 
 export interface StepRunnerEvents {
   /** One step's tokens, and the rows the worker no longer holds. */
@@ -45,6 +47,8 @@ export interface SchedulerOptions {
 
 interface Slot {
   runner: StepRunner;
+  /** Rows placed on this worker and not yet admitted, oldest first. */
+  waiting: EngineRow[];
   /** Rows the worker holds (admitted, not yet reported released). */
   rows: Set<EngineRow>;
   /** Rows whose release was sent and not yet confirmed. */
@@ -69,9 +73,16 @@ export interface SchedulerEvents {
   rowLeft: [ms: number, steps: number];
 }
 
+/** What a worker's removal leaves behind. */
+export interface RemovedRunner {
+  /** Rows the worker held: their KV is gone with it. */
+  held: EngineRow[];
+  /** Encoded requests that were waiting for it and never started: they can run elsewhere. */
+  waiting: EngineRequest[];
+}
+
 export class Scheduler extends EventEmitter<SchedulerEvents> {
-  private readonly waiting: EngineRow[] = [];
-  private readonly slots: Slot[] = [];
+  private readonly slots = new Map<StepRunner, Slot>();
 
   constructor(private readonly options: SchedulerOptions) {
     super();
@@ -80,6 +91,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   addRunner(runner: StepRunner): void {
     const slot: Slot = {
       runner,
+      waiting: [],
       rows: new Set(),
       releasing: new Set(),
       onResult: (result) => this.onResult(slot, result),
@@ -87,43 +99,55 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     };
     runner.steps.on("result", slot.onResult);
     runner.steps.on("failed", slot.onFailed);
-    this.slots.push(slot);
-    this.wake();
+    this.slots.set(runner, slot);
   }
 
-  /** Removes a dead worker; returns the rows it held, which the caller fails. */
-  removeRunner(runner: StepRunner): EngineRow[] {
-    const index = this.slots.findIndex((s) => s.runner === runner);
-    if (index === -1) return [];
-    const [slot] = this.slots.splice(index, 1);
-    runner.steps.off("result", slot!.onResult);
-    runner.steps.off("failed", slot!.onFailed);
-    const rows = [...slot!.rows];
-    slot!.rows.clear();
+  /** Removes a dead worker. The caller fails the rows it held and may place its waiting requests elsewhere. */
+  removeRunner(runner: StepRunner): RemovedRunner {
+    const slot = this.slots.get(runner);
+    if (!slot) return { held: [], waiting: [] };
+    this.slots.delete(runner);
+    runner.steps.off("result", slot.onResult);
+    runner.steps.off("failed", slot.onFailed);
+    const held = [...slot.rows];
+    const waiting = [...new Set(slot.waiting.map((row) => row.request))].filter((r) => !r.isEnded && r.promptIds !== null);
     queueMicrotask(() => {
-      for (const row of rows) this.releaseIfGone(row.request);
+      for (const row of [...held, ...slot.waiting]) this.releaseIfGone(row.request);
       this.emitIdleIfIdle();
     });
-    return rows;
+    return { held, waiting };
   }
 
-  enqueue(request: EngineRequest): void {
-    for (const row of request.rows) this.waiting.push(row);
+  /** Rows a worker holds or has waiting: what placement balances. */
+  load(runner: StepRunner): number {
+    const slot = this.slots.get(runner);
+    return slot ? slot.rows.size + slot.waiting.length : Number.POSITIVE_INFINITY;
+  }
+
+  /** Queues a request's rows on the worker it was placed on; they are admitted once its prompt is encoded. */
+  enqueue(request: EngineRequest, runner: StepRunner): void {
+    const slot = this.slots.get(runner);
+    if (!slot) throw new Error("enqueue on a worker the scheduler does not know");
+    for (const row of request.rows) slot.waiting.push(row);
     this.wake();
   }
 
   get queuedRows(): number {
-    return this.waiting.filter((r) => !r.request.isEnded).length;
+    let n = 0;
+    for (const slot of this.slots.values()) for (const row of slot.waiting) if (!row.request.isEnded) n++;
+    return n;
   }
 
   get runningRows(): number {
-    return this.slots.reduce((n, s) => n + s.rows.size, 0);
+    let n = 0;
+    for (const slot of this.slots.values()) n += slot.rows.size;
+    return n;
   }
 
   /** Sends releases for rows that ended and admissions where there is room; call after any change. */
   wake(): void {
-    this.dropEndedWaiting();
-    for (const slot of this.slots) {
+    for (const slot of this.slots.values()) {
+      this.dropEndedWaiting(slot);
       if (!slot.runner.alive) continue;
       const release: EngineRow[] = [];
       for (const row of slot.rows) {
@@ -141,14 +165,15 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private admissions(slot: Slot): EngineRow[] {
     const admitted: EngineRow[] = [];
     let reserved = 0;
-    for (const row of slot.rows) reserved += tokensNeeded(row);
-    while (slot.rows.size + admitted.length < this.options.maxBatchSize && this.waiting.length > 0) {
-      const need = tokensNeeded(this.waiting[0]!);
+    for (const row of slot.rows) reserved += tokensNeeded(row.request);
+    while (slot.rows.size + admitted.length < this.options.maxBatchSize && slot.waiting.length > 0) {
+      const head = slot.waiting[0].request;
+      // First come, first served: the head of the queue waits (for its prompt, or for room) rather than being overtaken.
+      if (head.promptIds === null) break;
       const empty = slot.rows.size + admitted.length === 0;
-      // First come, first served: the head of the queue waits for room rather than being overtaken.
-      if (!empty && reserved + need > this.options.maxTokensInFlight) break;
-      reserved += need;
-      admitted.push(this.waiting.shift()!);
+      if (!empty && reserved + tokensNeeded(head) > this.options.maxTokensInFlight) break;
+      reserved += tokensNeeded(head);
+      admitted.push(slot.waiting.shift() as EngineRow);
     }
     return admitted;
   }
@@ -157,21 +182,17 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const byId = new Map<number, EngineRow>();
     for (const row of slot.rows) byId.set(row.rowId, row);
     for (let i = 0; i < result.rowIds.length; i++) {
-      const row = byId.get(result.rowIds[i]!);
-      if (!row || row.request.isEnded) continue;
-      row.request.accept(row, result.tokens[i]!, result.texts[i]!, result.logprobs[i] ?? null);
+      const row = byId.get(result.rowIds[i]);
+      if (row) row.request.accept(row, result.texts[i], result.logprobs[i] ?? null, result.ends[i] as RowEnd);
     }
     this.emit("step", result.stepMs, result.rowIds.length);
     for (let i = 0; i < result.released.length; i++) {
-      const row = byId.get(result.released[i]!);
+      const row = byId.get(result.released[i]);
       if (!row) continue;
       slot.rows.delete(row);
       slot.releasing.delete(row);
-      const ms = result.releaseMs[i]!;
-      if (!Number.isNaN(ms)) this.emit("rowLeft", ms, result.releaseSteps[i]!);
-      // Ended by the worker (EOS, max tokens) before this thread saw why: cannot happen when
-      // both apply the same rules, but a row must never be left without an end.
-      if (!row.choice.finished && !row.request.isEnded) row.request.fail(new ApiError(500, "server_error", "The model worker dropped the row."));
+      const ms = result.releaseMs[i];
+      if (!Number.isNaN(ms)) this.emit("rowLeft", ms, result.releaseSteps[i]);
       this.releaseIfGone(row.request);
     }
     this.wake();
@@ -179,51 +200,49 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
 
   private onFailed(slot: Slot, error: Error): void {
     this.emit("stepFailed", error);
-    // The message is generic on purpose: the cause is logged, never sent to clients.
-    const failure = new ApiError(500, "server_error", "The model worker failed while generating; the request was aborted.");
     const rows = [...slot.rows];
     slot.rows.clear();
     slot.releasing.clear();
-    for (const row of rows) row.request.fail(failure);
+    for (const row of rows) row.request.fail(workerFailed("step"));
     for (const row of rows) this.releaseIfGone(row.request);
     this.wake();
   }
 
-  private dropEndedWaiting(): void {
-    for (let i = this.waiting.length - 1; i >= 0; i--) {
-      const row = this.waiting[i]!;
-      if (row.request.isEnded) {
-        this.waiting.splice(i, 1);
-        this.releaseIfGone(row.request);
-      }
+  private dropEndedWaiting(slot: Slot): void {
+    for (let i = slot.waiting.length - 1; i >= 0; i--) {
+      const row = slot.waiting[i];
+      if (!row.request.isEnded) continue;
+      slot.waiting.splice(i, 1);
+      this.releaseIfGone(row.request);
     }
   }
 
   private emitIdleIfIdle(): void {
-    if (this.runningRows === 0 && this.waiting.length === 0) this.emit("idle");
+    if (this.runningRows === 0 && [...this.slots.values()].every((s) => s.waiting.length === 0)) this.emit("idle");
   }
 
   /** Emits `released` once no worker holds any row of the request and none waits. */
   private releaseIfGone(request: EngineRequest): void {
-    const held = (row: EngineRow): boolean => this.waiting.includes(row) || this.slots.some((s) => s.rows.has(row));
+    const held = (row: EngineRow): boolean => [...this.slots.values()].some((s) => s.rows.has(row) || s.waiting.includes(row));
     if (!request.rows.some(held)) this.emit("released", request.id);
   }
 
+  /** Each row gets its own copy of the prompt: the message transfers it, and the request keeps its ids. */
   private toAdmitRow(row: EngineRow): AdmitRow {
     const { request } = row;
     return {
       rowId: row.rowId,
-      promptIds: request.promptIds.slice(),
-      sampling: request.sampling,
+      promptIds: (request.promptIds as Int32Array).slice(),
+      sampling: request.valid.sampling,
       seed: request.seed,
-      stream: row.choice.index,
+      choiceIndex: row.choice.index,
       logprobs: request.valid.logprobs,
-      maxTokens: row.choice.maxTokens,
+      maxTokens: request.maxTokens,
       eosIds: this.options.eosIds,
     };
   }
 }
 
-function tokensNeeded(row: EngineRow): number {
-  return row.request.promptIds.length + row.choice.maxTokens;
+function tokensNeeded(request: EngineRequest): number {
+  return request.promptLength + request.maxTokens;
 }

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from "node:events";
 import { Worker } from "node:worker_threads";
-import { ApiError } from "../errors.ts";
+import { deserializeError } from "../errors.ts";
 import { wallClockMs } from "../wall-clock.ts";
 import type { PromptInput } from "../domain.ts";
 import type { AdmitRow, FromWorker, ToWorker, WorkerInit, WorkerModelInfo } from "../worker/messages.ts";
@@ -122,15 +122,9 @@ export class WorkerHandle extends EventEmitter<{ dead: [Error] }> implements Ste
       case "encoded":
         settle(this.encodes, message.requestId, (p) => p.resolve(message.ids));
         return;
-      case "encodeError": {
-        const e = message.error;
-        const error =
-          e.status < 500
-            ? new ApiError(e.status, e.type, e.message, { param: e.param, code: e.code })
-            : new Error(`encode failed in worker: ${e.message}`);
-        settle(this.encodes, message.requestId, (p) => p.reject(error));
+      case "encodeError":
+        settle(this.encodes, message.requestId, (p) => p.reject(deserializeError(message.error, "encode failed in worker")));
         return;
-      }
       case "stepDone":
         this.steps.emit("result", message);
         return;

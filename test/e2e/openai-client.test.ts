@@ -6,6 +6,7 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixturePath, haveFixtures } from "../support/fixtures.ts";
+import { introspect } from "../support/engine.ts";
 import { startLiveServer, whenReleased, type LiveServer } from "../support/live-server.ts";
 
 describe.skipIf(!haveFixtures)("official openai client", () => {
@@ -59,7 +60,7 @@ describe.skipIf(!haveFixtures)("official openai client", () => {
     expect(seen).toBeLessThan(10);
     await released;
     expect(server.engine.health().running).toBe(0);
-    expect(server.engine.activeRequestIds()).toEqual([]);
+    expect(introspect(server.engine).activeRequestIds()).toEqual([]);
   });
 
   it("parses n, logprobs and usage in non-streamed and streamed answers", async () => {

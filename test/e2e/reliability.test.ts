@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixturePath, haveFixtures } from "../support/fixtures.ts";
+import { introspect } from "../support/engine.ts";
 import { postJson, readSse, startLiveServer, type LiveServer } from "../support/live-server.ts";
 
 const MODEL = fixturePath("tiny-random-LlamaForCausalLM-fp32-reconstructed");
@@ -54,7 +55,7 @@ describe.skipIf(!haveFixtures)("reliability with a real engine", () => {
     // Fill both workers so each holds rows, then kill one.
     const streams = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(() => postJson(`${server.url}/v1/chat/completions`, chat({ max_tokens: 300, stream: true }))));
     await until(() => engine.health().running >= 8, "rows on both workers");
-    await engine.killWorker(0);
+    await introspect(engine).killWorker(0);
     const outcomes = await Promise.all(
       streams.map(async (res) => {
         const events = await readSse(res);
@@ -101,7 +102,7 @@ describe.skipIf(!haveFixtures)("reliability with a real engine", () => {
     };
     await Promise.all(Array.from({ length: 200 }, (_, i) => abandon(i)));
     await until(() => server.engine.health().running === 0 && server.engine.health().queued === 0, "every abandoned row to be released");
-    expect(server.engine.activeRequestIds()).toEqual([]);
+    expect(introspect(server.engine).activeRequestIds()).toEqual([]);
     const fresh = await postJson(`${server.url}/v1/chat/completions`, chat({ max_tokens: 5 }));
     expect(fresh.status).toBe(200);
     expect(((await fresh.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens).toBe(5);

@@ -7,6 +7,7 @@
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixturePath, haveFixtures } from "../support/fixtures.ts";
+import { introspect } from "../support/engine.ts";
 import { postJson, readSse, startLiveServer, whenReleased, type LiveServer } from "../support/live-server.ts";
 
 const MODEL = fixturePath("tiny-random-LlamaForCausalLM-fp32-reconstructed");
@@ -141,7 +142,7 @@ describe.skipIf(!haveFixtures)("streaming chat over HTTP with a real model", () 
       req.on("error", () => undefined);
       req.end(payload);
     });
-    expect(server.engine.activeRequestIds()).not.toContain(id);
+    expect(introspect(server.engine).activeRequestIds()).not.toContain(id);
     expect(server.engine.health().running).toBe(0);
   });
 

@@ -7,7 +7,7 @@
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OnnxEngine } from "../../src/engine/onnx-engine.ts";
-import { collect, nextId, startEngine, textRequest, whenReleased } from "../support/engine.ts";
+import { collect, introspect, nextId, startEngine, textRequest, whenReleased } from "../support/engine.ts";
 import { fixturePath, haveFixtures } from "../support/fixtures.ts";
 
 describe.skipIf(!haveFixtures)("engine cancellation", () => {
@@ -76,7 +76,7 @@ describe.skipIf(!haveFixtures)("engine cancellation", () => {
     const freedB = whenReleased(engine, idB);
     for await (const e of b.events) if (e.type === "delta") break;
     await freedB;
-    expect(engine.activeRequestIds()).not.toContain(idB);
+    expect(introspect(engine).activeRequestIds()).not.toContain(idB);
   });
 
   it("unknown ids are unknown; client ids in use conflict", async () => {
@@ -88,7 +88,7 @@ describe.skipIf(!haveFixtures)("engine cancellation", () => {
     });
     engine.cancel("dup-1");
     await collect(g.events);
-    if (engine.health().running > 0) await once(engine.events, "released");
+    if (engine.health().running > 0) await once(introspect(engine).events, "released");
   });
 
   it("owners: another API key cannot cancel", async () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { EngineRequest } from "../../src/engine/engine-request.ts";
 import { EventEmitter } from "node:events";
 import { Scheduler, type StepRunner, type StepRunnerEvents } from "../../src/engine/scheduler.ts";
-import type { AdmitRow } from "../../src/worker/messages.ts";
+import { ROW_END, type AdmitRow } from "../../src/worker/messages.ts";
 import { collect, textRequest } from "../support/engine.ts";
 
 /**
@@ -53,17 +53,19 @@ class FakeRunner implements StepRunner {
         continue;
       }
       const rowIds = Int32Array.from(this.held.keys());
-      for (const [id, row] of this.held) {
-        if (++row.generated >= row.maxTokens) {
-          this.held.delete(id);
-          released.push(id);
-        }
-      }
+      const ends = new Uint8Array(rowIds.length);
+      [...this.held].forEach(([id, row], i) => {
+        if (++row.generated < row.maxTokens) return;
+        ends[i] = ROW_END.length;
+        this.held.delete(id);
+        released.push(id);
+      });
       this.steps.emit("result", {
         type: "stepDone",
         stepId: ++stepId,
         rowIds,
         tokens: rowIds.map(() => 7),
+        ends,
         texts: [...rowIds].map(() => "x"),
         logprobs: [...rowIds].map(() => null),
         released: Int32Array.from(released),
@@ -84,7 +86,6 @@ function request(id: string, maxTokens: number, promptLength = 4): EngineRequest
     clientRequestId: undefined,
     owner: undefined,
     valid: textRequest("p", { maxTokens }),
-    eosIds: [2],
     nextRowId: () => rowId++,
     onAbandon: () => undefined,
     onEnded: () => undefined,
@@ -100,10 +101,10 @@ describe("scheduler", () => {
     const scheduler = new Scheduler({ maxBatchSize: 2, maxTokensInFlight: 1000, eosIds: [2] });
     const runner = new FakeRunner();
     const [a, b, c] = [request("a", 2), request("b", 5), request("c", 1)];
-    // Queued before the worker exists, so the first step sees all three.
-    for (const r of [a, b, c]) scheduler.enqueue(r);
-    const done = idle(scheduler);
     scheduler.addRunner(runner);
+    const done = idle(scheduler);
+    // Queued before the worker's first step, so that step sees all that fit.
+    for (const r of [a, b, c]) scheduler.enqueue(r, runner);
     const outs = await Promise.all([a, b, c].map((r) => collect(r.channel)));
     await done;
     expect(outs.map((o) => o.text[0])).toEqual(["xx", "xxxxx", "x"]);
@@ -120,8 +121,8 @@ describe("scheduler", () => {
     const scheduler = new Scheduler({ maxBatchSize: 8, maxTokensInFlight: 20, eosIds: [2] });
     const runner = new FakeRunner();
     const [a, b, small] = [request("a", 10), request("b", 10), request("small", 1)];
-    for (const r of [a, b, small]) scheduler.enqueue(r);
     scheduler.addRunner(runner);
+    for (const r of [a, b, small]) scheduler.enqueue(r, runner);
     await Promise.all([a, b, small].map((r) => collect(r.channel)));
     const admittedAt = (r: EngineRequest): number => runner.log.findIndex((s) => s.admit.includes(r.rows[0]!.rowId));
     expect(admittedAt(a)).toBe(0);
@@ -141,8 +142,8 @@ describe("scheduler", () => {
     scheduler.on("rowLeft", (ms, steps) => left.push([ms, steps]));
     const long = request("long", 1000);
     const queued = request("queued", 5);
-    scheduler.enqueue(long);
-    scheduler.enqueue(queued);
+    scheduler.enqueue(long, runner);
+    scheduler.enqueue(queued, runner);
     queued.cancel();
     scheduler.wake();
     const it = long.channel[Symbol.asyncIterator]();
@@ -171,7 +172,7 @@ describe("scheduler", () => {
     scheduler.on("stepFailed", (e) => failures.push(e));
     scheduler.addRunner(runner);
     const r = request("r", 10);
-    scheduler.enqueue(r);
+    scheduler.enqueue(r, runner);
     const out = await collect(r.channel);
     const error = out.events.at(-1)!;
     expect(error.type).toBe("error");

@@ -1,7 +1,11 @@
 import pino from "pino";
-import { OnnxEngine, type OnnxEngineOptions } from "../../src/engine/onnx-engine.ts";
+import { defaultConfig } from "../../src/config.ts";
 import type { SamplingParams, ValidGenerationRequest } from "../../src/domain.ts";
 import type { TokenEvent } from "../../src/engine/engine.ts";
+import { introspect } from "../../src/engine/introspection.ts";
+import { OnnxEngine, type OnnxEngineOptions } from "../../src/engine/onnx-engine.ts";
+
+export { introspect };
 
 export const greedy: SamplingParams = {
   temperature: 0,
@@ -15,19 +19,10 @@ export const greedy: SamplingParams = {
   logitBias: [],
 };
 
+/** A real engine on the server's defaults, one intra-op thread, batches of 8, and `overrides`. */
 export function startEngine(modelPath: string, overrides: Partial<OnnxEngineOptions> = {}): Promise<OnnxEngine> {
   return OnnxEngine.create({
-    modelPath,
-    modelName: null,
-    device: "cpu",
-    workers: 1,
-    threads: 1,
-    maxBatchSize: 8,
-    maxQueue: 64,
-    maxPromptTokens: null,
-    prefillChunk: 512,
-    ortSpinning: "auto",
-    maxTokensInFlight: 65536,
+    ...defaultConfig({ modelPath, threads: 1, maxBatchSize: 8, maxQueue: 64 }),
     logger: pino({ level: "silent" }),
     ...overrides,
   });
@@ -35,7 +30,6 @@ export function startEngine(modelPath: string, overrides: Partial<OnnxEngineOpti
 
 export function textRequest(text: string, overrides: Partial<ValidGenerationRequest> = {}): ValidGenerationRequest {
   return {
-    
     prompt: { kind: "text", text },
     sampling: greedy,
     maxTokens: 20,
@@ -68,12 +62,13 @@ export const nextId = (): string => `test-${process.pid}-${++counter}`;
 
 /** Resolves when the engine reports that every row of `id` has left its worker; register before triggering. */
 export function whenReleased(engine: OnnxEngine, id: string): Promise<void> {
+  const { events } = introspect(engine);
   return new Promise((resolve) => {
     const on = (rid: string): void => {
       if (rid !== id) return;
-      engine.events.off("released", on);
+      events.off("released", on);
       resolve();
     };
-    engine.events.on("released", on);
+    events.on("released", on);
   });
 }

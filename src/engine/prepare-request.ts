@@ -1,0 +1,61 @@
+/**
+ * The checks a request passes before and after its prompt is encoded, as
+ * pure functions of the request and the model's limits. Each refusal is
+ * decided here and nowhere else, so the facade only calls them in order.
+ */
+import type { ValidGenerationRequest } from "../domain.ts";
+import { contextLengthExceeded, invalidRequest, promptFarTooLong } from "../errors.ts";
+
+export interface ModelLimits {
+  contextLength: number;
+  /** Width of the logits: token ids at or past it do not exist for this model. */
+  vocabSize: number;
+  /** Longest vocabulary entry in characters: no token covers more text. */
+  maxTokenChars: number;
+  /** The server's own prompt limit; null: only the context limits it. */
+  maxPromptTokens: number | null;
+}
+
+/**
+ * Refuses what can be refused without tokenizing: logit_bias ids outside
+ * the vocabulary, token-id prompts that do not fit (their length is exact),
+ * and text so long that it cannot fit whatever its tokens turn out to be,
+ * so that megabytes of text never occupy a worker.
+ */
+export function checkBeforeEncoding(valid: ValidGenerationRequest, limits: ModelLimits): void {
+  for (const [id] of valid.sampling.logitBias) {
+    if (id >= limits.vocabSize) {
+      throw invalidRequest(`logit_bias token id ${id} is outside the vocabulary [0, ${limits.vocabSize}).`, `logit_bias.${id}`);
+    }
+  }
+  const prompt = valid.prompt;
+  if (prompt.kind === "tokens") {
+    completionBudget(prompt.ids.length, valid, limits);
+    return;
+  }
+  // A token covers at most maxTokenChars characters; the factor 2 leaves room for normalizers that change the text's length.
+  const chars = prompt.kind === "text" ? prompt.text.length : prompt.messages.reduce((n, m) => n + m.content.length, 0);
+  const atLeast = Math.floor(chars / (2 * limits.maxTokenChars));
+  if (atLeast > limits.contextLength) throw promptFarTooLong(atLeast, limits.contextLength, valid.promptParam);
+}
+
+/**
+ * How many tokens each choice may generate: max_tokens, or the rest of the
+ * context when it is unset. The owner of the "context end" finish rule: the
+ * worker ends a row after exactly this many tokens.
+ */
+export function completionBudget(promptTokens: number, valid: ValidGenerationRequest, limits: ModelLimits): number {
+  const context = limits.contextLength;
+  if (limits.maxPromptTokens !== null && promptTokens > limits.maxPromptTokens) {
+    throw invalidRequest(
+      `The prompt has ${promptTokens} tokens; this server accepts at most ${limits.maxPromptTokens}.`,
+      valid.promptParam,
+      "context_length_exceeded",
+    );
+  }
+  const maxTokens = valid.maxTokens ?? context - promptTokens;
+  if (maxTokens < 1 || promptTokens + maxTokens > context) {
+    throw contextLengthExceeded(promptTokens, Math.max(maxTokens, 1), context, valid.promptParam);
+  }
+  return maxTokens;
+}
