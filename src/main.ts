@@ -4,10 +4,10 @@
  * (stop admitting, let in-flight work finish within the grace period,
  * cancel the rest, stop every worker thread).
  */
-import pino from "pino";
 import { ConfigError, parseConfig, type ServerConfig } from "./config.ts";
 import { OnnxEngine } from "./engine/onnx-engine.ts";
 import { buildApp } from "./http/app.ts";
+import { createLogger } from "./logger.ts";
 import { ModelLoadError } from "./model/model-load-error.ts";
 
 async function main(): Promise<void> {
@@ -24,23 +24,10 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const logger = pino({ level: config.logLevel, redact: ["req.headers.authorization"] });
+  const logger = createLogger(config.logLevel);
   let engine: OnnxEngine;
   try {
-    engine = await OnnxEngine.create({
-      modelPath: config.modelPath,
-      modelName: config.modelName,
-      device: config.device,
-      workers: config.workers,
-      threads: config.threads,
-      maxBatchSize: config.maxBatchSize,
-      maxQueue: config.maxQueue,
-      maxPromptTokens: config.maxPromptTokens,
-      prefillChunk: config.prefillChunk,
-      ortSpinning: config.ortSpinning,
-      maxTokensInFlight: config.maxTokensInFlight,
-      logger,
-    });
+    engine = await OnnxEngine.create({ ...config, logger });
   } catch (error) {
     const reason = error instanceof ModelLoadError ? `cannot serve model: ${error.message}` : (error as Error).message;
     return fail(reason, 1);

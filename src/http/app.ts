@@ -3,10 +3,10 @@
  * drive it with app.inject or on port 0 against a fake engine.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import pino from "pino";
 import type { ServerConfig } from "../config.ts";
 import type { Engine } from "../engine/engine.ts";
 import { unavailable } from "../errors.ts";
+import { createLogger } from "../logger.ts";
 import { createApiKeyCheck } from "./auth.ts";
 import { clientErrorHandler } from "./client-error.ts";
 import { registerCors } from "./cors.ts";
@@ -27,13 +27,6 @@ declare module "fastify" {
 export interface BuildAppOptions {
   /** Defaults to a pino logger at config.logLevel. */
   logger?: FastifyBaseLogger;
-}
-
-/** Never log credentials, wherever a serializer might put headers. */
-const REDACT = ["req.headers.authorization", "headers.authorization", "req.headers.cookie"];
-
-export function createLogger(level: ServerConfig["logLevel"]): FastifyBaseLogger {
-  return pino({ level, redact: { paths: REDACT, censor: "[redacted]" } });
 }
 
 export function buildApp(config: ServerConfig, engine: Engine, options: BuildAppOptions = {}): FastifyInstance {
