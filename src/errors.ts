@@ -105,6 +105,19 @@ export const contextLengthExceeded = (
     "context_length_exceeded",
   );
 
+/** A prompt over the server's own limit (--max-prompt-tokens), whatever the context. */
+export const promptOverServerLimit = (promptTokens: number, limit: number, param: string): ApiError =>
+  invalidRequest(`The prompt has ${promptTokens} tokens; this server accepts at most ${limit}.`, param, "context_length_exceeded");
+
+/** A prompt that leaves no room in the context for even one generated token. */
+export const promptFillsContext = (promptTokens: number, contextLength: number, param: string): ApiError =>
+  invalidRequest(
+    `This model's maximum context length is ${contextLength} tokens. However, your prompt has ${promptTokens} tokens, ` +
+      `which leaves no room for the completion. Please reduce the prompt.`,
+    param,
+    "context_length_exceeded",
+  );
+
 /** For prompts refused before tokenizing: the count is a proven lower bound. */
 export const promptFarTooLong = (atLeastTokens: number, contextLength: number, param: string): ApiError =>
   invalidRequest(

@@ -4,7 +4,7 @@
  * decided here and nowhere else, so the facade only calls them in order.
  */
 import type { ValidGenerationRequest } from "../domain.ts";
-import { contextLengthExceeded, invalidRequest, promptFarTooLong } from "../errors.ts";
+import { contextLengthExceeded, invalidRequest, promptFarTooLong, promptOverServerLimit } from "../errors.ts";
 
 export interface ModelLimits {
   contextLength: number;
@@ -47,11 +47,7 @@ export function checkBeforeEncoding(valid: ValidGenerationRequest, limits: Model
 export function completionBudget(promptTokens: number, valid: ValidGenerationRequest, limits: ModelLimits): number {
   const context = limits.contextLength;
   if (limits.maxPromptTokens !== null && promptTokens > limits.maxPromptTokens) {
-    throw invalidRequest(
-      `The prompt has ${promptTokens} tokens; this server accepts at most ${limits.maxPromptTokens}.`,
-      valid.promptParam,
-      "context_length_exceeded",
-    );
+    throw promptOverServerLimit(promptTokens, limits.maxPromptTokens, valid.promptParam);
   }
   const maxTokens = valid.maxTokens ?? context - promptTokens;
   if (maxTokens < 1 || promptTokens + maxTokens > context) {

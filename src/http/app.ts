@@ -79,7 +79,13 @@ export function buildApp(config: ServerConfig, engine: Engine, options: BuildApp
     v1.addHook("onRequest", async (request) => {
       request.apiKeyOwner = auth.authenticate(request.headers.authorization);
     });
-    const limits = { maxN: config.maxN, maxStop: config.maxStop, maxTokensCap: config.maxTokensCap };
+    const limits = {
+      maxN: config.maxN,
+      maxStop: config.maxStop,
+      maxTokensCap: config.maxTokensCap,
+      contextLength: engine.model.contextLength,
+      maxPromptTokens: config.maxPromptTokens,
+    };
     registerGenerationRoutes(v1, { engine, limits });
     registerModelRoutes(v1, engine);
   });

@@ -3,7 +3,7 @@
  * completions: a string prompt or an array of token ids).
  */
 import { z } from "zod";
-import { invalidRequest, unsupportedField } from "../errors.ts";
+import { invalidRequest, promptFillsContext, promptOverServerLimit, unsupportedField } from "../errors.ts";
 import type { PromptInput } from "../domain.ts";
 import { boundedInteger, text } from "./fields.ts";
 import {
@@ -74,10 +74,32 @@ function toPromptInput(value: z.output<typeof prompt>): PromptInput {
 
 const cachedCompletionSchema = perLimits(completionSchema);
 
+/** The ids of a token-id prompt (bare or as a one-element batch), read without walking them; null for text. */
+function tokenIdsShape(prompt: unknown): unknown[] | null {
+  if (!Array.isArray(prompt) || prompt.length === 0) return null;
+  const inner: unknown = prompt.length === 1 && Array.isArray(prompt[0]) ? prompt[0] : prompt;
+  return Array.isArray(inner) && typeof inner[0] === "number" ? inner : null;
+}
+
+/**
+ * A token-id prompt that cannot fit is refused by its length, before the
+ * schema checks it id by id on the event loop: millions of ids would
+ * otherwise hold every other stream for a second or more.
+ */
+function refuseOverlongTokenPrompt(prompt: unknown, limits: ProtocolLimits): void {
+  const ids = tokenIdsShape(prompt);
+  if (ids === null) return;
+  if (limits.maxPromptTokens !== null && ids.length > limits.maxPromptTokens) {
+    throw promptOverServerLimit(ids.length, limits.maxPromptTokens, "prompt");
+  }
+  if (ids.length >= limits.contextLength) throw promptFillsContext(ids.length, limits.contextLength, "prompt");
+}
+
 export function parseCompletionRequest(body: unknown, limits: ProtocolLimits): ParsedGenerationRequest {
   if (!isPlainObject(body)) throw invalidRequest("The request body must be a JSON object.");
   rejectUnsupported(body, UNSUPPORTED_BODY_FIELDS);
   if (isBatchPrompt(body.prompt)) throw unsupportedField("prompt", " (batched prompts; send one prompt per request)");
+  refuseOverlongTokenPrompt(body.prompt, limits);
 
   const result = cachedCompletionSchema(limits).safeParse(body);
   if (!result.success) throw zodErrorToApiError(result.error);

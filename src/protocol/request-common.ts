@@ -12,6 +12,10 @@ export interface ProtocolLimits {
   maxStop: number;
   /** Upper bound for max_tokens; null: only the context limits it (checked by the engine). */
   maxTokensCap: number | null;
+  /** The served model's context: a token-id prompt this long or longer is refused by its length alone. */
+  contextLength: number;
+  /** The server's own prompt limit; null: only the context limits it. */
+  maxPromptTokens: number | null;
 }
 
 /** A request body after parsing: the engine's part plus what only HTTP needs. */

@@ -75,6 +75,20 @@ describe("400 context_length_exceeded before any SSE byte", () => {
   }
 });
 
+describe("400 context_length_exceeded for a token-id prompt longer than the context", () => {
+  it("a 5M-id prompt (10 MB of body) is refused by the route, never reaching the engine", async () => {
+    const { app, engine } = setup();
+    const payload = JSON.stringify({ model: "tiny-chat", prompt: new Array(5_000_000).fill(7), stream: true });
+    const res = await app.inject({ method: "POST", url: "/v1/completions", payload, headers: { "content-type": "application/json" } });
+    expect(res.statusCode).toBe(400);
+    const error = expectEnvelope(res.body, "invalid_request_error");
+    expect(error.code).toBe("context_length_exceeded");
+    expect(error.param).toBe("prompt");
+    expect(error.message).toContain("5000000");
+    expect(engine.starts).toHaveLength(0);
+  });
+});
+
 describe("401 with API keys", () => {
   const routes: Array<[string, string, Record<string, unknown> | undefined]> = [
     ["POST", "/v1/chat/completions", chatBody()],

@@ -4,7 +4,7 @@ import { ApiError } from "../../src/errors.ts";
 import { parseChatRequest } from "../../src/protocol/chat-request.ts";
 import type { ProtocolLimits } from "../../src/protocol/request-common.ts";
 
-const limits: ProtocolLimits = { maxN: 4, maxStop: 4, maxTokensCap: null };
+const limits: ProtocolLimits = { maxN: 4, maxStop: 4, maxTokensCap: null, contextLength: 512, maxPromptTokens: null };
 const base = { model: "tiny-chat", messages: [{ role: "user", content: "Hi" }] };
 
 function rejection(body: unknown, lim = limits): ApiError {

@@ -3,7 +3,7 @@ import { ApiError } from "../../src/errors.ts";
 import { COMPLETIONS_DEFAULT_MAX_TOKENS, parseCompletionRequest } from "../../src/protocol/completion-request.ts";
 import type { ProtocolLimits } from "../../src/protocol/request-common.ts";
 
-const limits: ProtocolLimits = { maxN: 4, maxStop: 4, maxTokensCap: null };
+const limits: ProtocolLimits = { maxN: 4, maxStop: 4, maxTokensCap: null, contextLength: 512, maxPromptTokens: null };
 const base = { model: "tiny-chat", prompt: "Once upon" };
 
 function rejection(body: unknown, lim = limits): ApiError {
@@ -23,6 +23,35 @@ describe("prompt", () => {
     expect(parseCompletionRequest({ ...base, prompt: [1, 2] }, limits).request.prompt).toEqual({ kind: "tokens", ids: [1, 2] });
     expect(parseCompletionRequest({ ...base, prompt: ["a"] }, limits).request.prompt).toEqual({ kind: "text", text: "a" });
     expect(parseCompletionRequest({ ...base, prompt: [[3]] }, limits).request.prompt).toEqual({ kind: "tokens", ids: [3] });
+  });
+
+  it("a token-id prompt that cannot fit is refused by its length, without reading its ids one by one", () => {
+    // A proxy counts which elements the parser reads: the refusal must not depend on the ids.
+    const huge = (n: number): { ids: unknown[]; reads: Set<string> } => {
+      const reads = new Set<string>();
+      const ids = new Proxy(new Array<number>(n).fill(1), {
+        get(target, key, receiver) {
+          if (typeof key === "string" && /^\d+$/.test(key)) reads.add(key);
+          return Reflect.get(target, key, receiver) as unknown;
+        },
+      });
+      return { ids, reads };
+    };
+    for (const wrap of [(ids: unknown[]) => ids, (ids: unknown[]) => [ids]]) {
+      const { ids, reads } = huge(5_000_000);
+      const err = rejection({ ...base, prompt: wrap(ids) });
+      expect(err.code).toBe("context_length_exceeded");
+      expect(err.param).toBe("prompt");
+      expect(err.message).toContain("512 tokens");
+      expect(err.message).toContain("5000000 tokens");
+      expect(reads.size).toBeLessThanOrEqual(1);
+    }
+    // At the context length there is no room for one token; one less may still fit (the engine decides).
+    expect(rejection({ ...base, prompt: new Array(512).fill(1) }).code).toBe("context_length_exceeded");
+    expect(parseCompletionRequest({ ...base, prompt: new Array(511).fill(1) }, limits).request.prompt.kind).toBe("tokens");
+    // --max-prompt-tokens is the server's own bound.
+    const capped = rejection({ ...base, prompt: new Array(101).fill(1) }, { ...limits, maxPromptTokens: 100 });
+    expect(capped.message).toBe("The prompt has 101 tokens; this server accepts at most 100.");
   });
 
   it("batches are not supported", () => {
