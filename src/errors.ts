@@ -64,6 +64,35 @@ export const unsupportedField = (param: string, detail = ""): ApiError =>
     code: "unsupported_parameter",
   });
 
+/*
+ * What a client is told when its bytes are not a request we can read: the
+ * body (over the limit, not JSON) or the HTTP framing itself (Node's parser
+ * and timeouts). Fixed text: the framework's own messages can carry the
+ * client's bytes, which are never echoed.
+ */
+const badFraming = (status: number, message: string, code: string): ApiError =>
+  new ApiError(status, "invalid_request_error", message, { code });
+
+export const bodyTooLarge = (): ApiError => badFraming(413, "The request body is larger than this server accepts.", "request_too_large");
+
+export const unsupportedMediaType = (): ApiError =>
+  badFraming(415, "The request body must be JSON (Content-Type: application/json).", "unsupported_media_type");
+
+export const emptyBody = (): ApiError => invalidRequest("The request body is empty; expected a JSON object.");
+
+export const invalidJson = (): ApiError =>
+  invalidRequest("The request body is not valid JSON (or contains a forbidden __proto__/constructor key).", null, "invalid_json");
+
+export const requestTimeout = (): ApiError =>
+  badFraming(408, "The request was not received in time; the connection is closed.", "request_timeout");
+
+export const headersTooLarge = (): ApiError => badFraming(431, "The request headers are larger than this server accepts.", "headers_too_large");
+
+export const chunkExtensionsTooLarge = (): ApiError =>
+  badFraming(413, "The request body's chunk extensions are larger than this server accepts.", "request_too_large");
+
+export const invalidHttp = (): ApiError => badFraming(400, "The request is not valid HTTP/1.1 and could not be parsed.", "invalid_http_request");
+
 /** A bug or a fault on our side: the message is generic on purpose; the cause is logged, never sent. */
 export const internalError = (): ApiError =>
   new ApiError(500, "server_error", "The server had an error while processing your request.", { code: "internal_error" });

@@ -12,7 +12,7 @@
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
-import { ApiError } from "../errors.ts";
+import { chunkExtensionsTooLarge, headersTooLarge, invalidHttp, requestTimeout, type ApiError } from "../errors.ts";
 
 /**
  * Maps the code of a client connection error to what the client is told.
@@ -23,26 +23,18 @@ export function clientErrorToApiError(code: string | undefined): ApiError {
   switch (code) {
     // headersTimeout and requestTimeout both surface as this code.
     case "ERR_HTTP_REQUEST_TIMEOUT":
-      return new ApiError(408, "invalid_request_error", "The request was not received in time; the connection is closed.", {
-        code: "request_timeout",
-      });
+      return requestTimeout();
     // More header bytes than --max-http-header-size (16 KiB by default).
     case "HPE_HEADER_OVERFLOW":
-      return new ApiError(431, "invalid_request_error", "The request headers are larger than this server accepts.", {
-        code: "headers_too_large",
-      });
+      return headersTooLarge();
     // Chunked-body extensions past Node's limit; Node's own default answers 413 too.
     case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
-      return new ApiError(413, "invalid_request_error", "The request body's chunk extensions are larger than this server accepts.", {
-        code: "request_too_large",
-      });
+      return chunkExtensionsTooLarge();
     // Every other parser error (bad request line, malformed header, bad
     // chunk framing, conflicting lengths) and any other socket error: 400,
     // as Node's default does for anything it does not name.
     default:
-      return new ApiError(400, "invalid_request_error", "The request is not valid HTTP/1.1 and could not be parsed.", {
-        code: "invalid_http_request",
-      });
+      return invalidHttp();
   }
 }
 

@@ -5,7 +5,7 @@
  * real error logged with the request id.
  */
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
-import { ApiError, internalError, invalidRequest, unknownUrl } from "../errors.ts";
+import { ApiError, bodyTooLarge, emptyBody, internalError, invalidJson, unknownUrl, unsupportedMediaType } from "../errors.ts";
 
 interface FastifyClientError {
   code: string;
@@ -22,21 +22,13 @@ function isFastifyClientError(err: unknown): err is FastifyClientError & Error {
 function fromFastify(err: FastifyClientError & Error): ApiError {
   switch (err.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return new ApiError(413, "invalid_request_error", "The request body is larger than this server accepts.", {
-        code: "request_too_large",
-      });
+      return bodyTooLarge();
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return new ApiError(415, "invalid_request_error", "The request body must be JSON (Content-Type: application/json).", {
-        code: "unsupported_media_type",
-      });
+      return unsupportedMediaType();
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
-      return invalidRequest("The request body is empty; expected a JSON object.");
+      return emptyBody();
     case "FST_ERR_CTP_INVALID_JSON_BODY":
-      return invalidRequest(
-        "The request body is not valid JSON (or contains a forbidden __proto__/constructor key).",
-        null,
-        "invalid_json",
-      );
+      return invalidJson();
     default:
       // Other FST_ 4xx messages are fixed framework text, safe to show.
       return new ApiError(err.statusCode, "invalid_request_error", err.message);
