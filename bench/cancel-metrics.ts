@@ -15,10 +15,10 @@ export interface CancelMetrics {
 export function cancelMetrics(timings: StreamTiming[], maxTokens: number): CancelMetrics {
   const attempted = timings.filter((t) => t.cancelSentMs !== null);
   const failed = attempted.filter((t) => t.cancelStatus !== 200);
-  if (failed.length > 0) throw new Error(`cancel: ${failed.length} cancel calls did not answer 200 (first: ${failed[0]!.cancelStatus})`);
+  if (failed.length > 0) throw new Error(`cancel: ${failed.length} cancel calls did not answer 200 (first: ${failed[0].cancelStatus})`);
   const cancelled = attempted.filter((t) => t.finishReason === "cancelled");
   const wrong = cancelled.filter((t) => t.completionTokens === null || t.completionTokens >= maxTokens);
-  if (wrong.length > 0) throw new Error(`cancel: ${wrong.length} cancelled streams report ${wrong[0]!.completionTokens} tokens`);
+  if (wrong.length > 0) throw new Error(`cancel: ${wrong.length} cancelled streams report ${wrong[0].completionTokens} tokens`);
   const others = timings.filter((t) => t.cancelSentMs === null && (t.finishReason !== "length" || t.completionTokens !== maxTokens));
   if (others.length > 0) throw new Error(`cancel: ${others.length} streams that were not cancelled did not run to ${maxTokens} tokens`);
   return {

@@ -73,7 +73,7 @@ export async function benchModel(
   // The raw lines of the report use the mean of a pass before and a pass after the servers.
   log(`  raw loop again...`);
   const rawAfter = await runRawBaselines(model, base, threads);
-  const raw = rawBefore.map((before, i) => meanOfPasses(before, rawAfter[i]!));
+  const raw = rawBefore.map((before, i) => meanOfPasses(before, rawAfter[i]));
   return { model, raw, rawPasses: [rawBefore, rawAfter], batching, oneAtATime, paired, bootMs, workload };
 }
 

@@ -54,7 +54,7 @@ export function loadBenchModel(dir: string, promptLength: number): BenchModel {
   const text = tokenizer.plain.encode(PROMPT_TEXT.repeat(8), { add_special_tokens: false });
   const ordinary = text.ids.filter((id: number) => !tokenizer.specialIds.has(id) && !folder.special.eos.includes(id));
   if (ordinary.length === 0) throw new Error(`${dir}: the tokenizer produced no ordinary ids for the prompt text`);
-  const promptIds = Array.from({ length: promptLength }, (_, i) => ordinary[i % ordinary.length]!);
+  const promptIds = Array.from({ length: promptLength }, (_, i) => ordinary[i % ordinary.length]);
   return {
     dir: folder.dir,
     name: folder.name,

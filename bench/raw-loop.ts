@@ -24,7 +24,7 @@ export interface RawLoopResult {
 }
 
 export async function runRawLoop(session: RawSession, batch: number, prompt: number[], tokensPerRow: number): Promise<RawLoopResult> {
-  const ids = Array.from({ length: batch * prompt.length }, (_, i) => prompt[i % prompt.length]!);
+  const ids = Array.from({ length: batch * prompt.length }, (_, i) => prompt[i % prompt.length]);
   const t0 = performance.now();
   let step = await session.run(session.feeds(batch, ids, 0, null));
   let next = argmaxRows(step.logits, batch);
@@ -57,9 +57,9 @@ function argmaxRows(logits: ort.Tensor, batch: number): number[] {
   for (let r = 0; r < batch; r++) {
     const start = (r * seq + seq - 1) * vocab;
     let best = 0;
-    let bestValue = data[start]!;
+    let bestValue = data[start];
     for (let v = 1; v < vocab; v++) {
-      const x = data[start + v]!;
+      const x = data[start + v];
       if (x > bestValue) {
         bestValue = x;
         best = v;

@@ -49,7 +49,7 @@ export class RawSession {
     if (kv.length === 0 || unknown.length > 0) {
       throw new Error(`raw loop: needs past_key_values.N.key/value inputs only (unsupported: ${unknown.join(", ") || "no KV inputs"})`);
     }
-    const first = meta.get(kv[0]!.past)!;
+    const first = meta.get(kv[0].past)!;
     if (!first.isTensor || first.type !== "float32") throw new Error("raw loop: only float32 KV caches are supported");
     const dim = (shape: ReadonlyArray<number | string>, i: number, fallback: number | null): number => {
       const d = shape[i];

@@ -24,7 +24,7 @@ const COLUMNS: Array<[string, number, (r: ScenarioRow) => string]> = [
 ];
 
 function table(rows: ScenarioRow[]): string[] {
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(COLUMNS[i]![1]) : c.padStart(COLUMNS[i]![1]))).join("  ");
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(COLUMNS[i][1]) : c.padStart(COLUMNS[i][1]))).join("  ");
   return [line(COLUMNS.map(([h]) => h)), ...rows.map((r) => line(COLUMNS.map(([, , cell]) => cell(r))))];
 }
 

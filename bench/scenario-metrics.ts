@@ -22,7 +22,7 @@ export interface ScenarioMetrics {
 export function scenarioMetrics(run: LoadRun): ScenarioMetrics {
   const { timings, wallMs } = run;
   const tokens = sum(timings.map((t) => t.completionTokens ?? 0));
-  const itl = timings.flatMap((t) => t.contentMs.slice(1).map((ms, i) => ms - t.contentMs[i]!));
+  const itl = timings.flatMap((t) => t.contentMs.slice(1).map((ms, i) => ms - t.contentMs[i]));
   const decoding = timings.flatMap((t) => {
     const first = t.contentMs[0];
     if (first === undefined || t.finishMs === null || t.completionTokens === null || t.finishMs <= first) return [];

@@ -13,7 +13,7 @@ export function percentile(values: readonly number[], p: number): number {
   const rank = (p / 100) * (sorted.length - 1);
   const lo = Math.floor(rank);
   const hi = Math.ceil(rank);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (rank - lo);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
 }
 
 export function percentiles(values: readonly number[]): Percentiles {

@@ -81,7 +81,7 @@ const rows: Array<{ skill: string; correct: number; total: number }> = [];
 let index = 0;
 for (const [skill, list] of bySkill) {
   const answers = await Promise.all(list.map((item) => answer(item, index++)));
-  const wrong = list.map((item, i) => ({ item, got: answers[i]! })).filter(({ item, got }) => got !== item.answer);
+  const wrong = list.map((item, i) => ({ item, got: answers[i] })).filter(({ item, got }) => got !== item.answer);
   rows.push({ skill, correct: list.length - wrong.length, total: list.length });
   for (const { item, got } of wrong.slice(0, Number(values["show-errors"]))) {
     console.log(`  ${skill}: ${JSON.stringify(item.messages.at(-1)!.content)} expected ${JSON.stringify(item.answer)} got ${JSON.stringify(got)}`);

@@ -39,7 +39,7 @@ export class IncrementalDetokenizer {
     context: ArrayLike<number> = [],
   ) {
     const start = Math.max(0, context.length - CONTEXT_TOKENS);
-    for (let i = start; i < context.length; i++) this.ids.push(context[i]!);
+    for (let i = start; i < context.length; i++) this.ids.push(context[i]);
     if (this.ids.length > 0) {
       const text = this.decoder.decode(this.ids);
       this.emitted = withoutTrailingReplacement(text).length;

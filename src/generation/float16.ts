@@ -24,6 +24,6 @@ function halfTable(): Float32Array {
 
 export function float16ToFloat32(src: Uint16Array, out = new Float32Array(src.length)): Float32Array {
   const t = halfTable();
-  for (let i = 0; i < src.length; i++) out[i] = t[src[i]!]!;
+  for (let i = 0; i < src.length; i++) out[i] = t[src[i]];
   return out;
 }

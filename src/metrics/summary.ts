@@ -49,5 +49,5 @@ export class Summary {
 function nearestRank(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.max(1, Math.ceil(q * sorted.length));
-  return sorted[rank - 1]!;
+  return sorted[rank - 1];
 }

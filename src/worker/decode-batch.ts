@@ -57,15 +57,15 @@ export class DecodeBatch {
   rebuild(keep: (rowId: number) => boolean, joining: JoiningRow[]): void {
     const kept = this.rowIds.map((id, i) => ({ id, i })).filter(({ id }) => keep(id));
     if (kept.length === this.rowIds.length && joining.length === 0) return;
-    const lengths = [...kept.map(({ i }) => this.lengths[i]!), ...joining.map((j) => j.length)];
+    const lengths = [...kept.map(({ i }) => this.lengths[i]), ...joining.map((j) => j.length)];
     const batch = lengths.length;
     // Width shrinks to the longest remaining row: a departed long row leaves no padding behind.
     const width = batch === 0 ? 0 : Math.max(...lengths);
     const past: Record<string, ort.Tensor> = {};
     for (const name of this.names()) {
       const dst = allocKv(this.geometry, batch, width);
-      kept.forEach(({ i }, row) => copyRow(this.geometry, this.past[name]!, i, dst, row, this.lengths[i]!));
-      joining.forEach((j, k) => copyRow(this.geometry, j.past[name]!, j.sourceRow, dst, kept.length + k, j.length));
+      kept.forEach(({ i }, row) => copyRow(this.geometry, this.past[name], i, dst, row, this.lengths[i]));
+      joining.forEach((j, k) => copyRow(this.geometry, j.past[name], j.sourceRow, dst, kept.length + k, j.length));
       past[name] = dst;
     }
     this.rowIds = [...kept.map(({ id }) => id), ...joining.map((j) => j.rowId)];
@@ -81,14 +81,14 @@ export class DecodeBatch {
   /** Takes a step's present tensors as the new past, restoring left alignment. */
   advance(present: Record<string, ort.Tensor>): void {
     const names = this.names();
-    const grown = kvLength(present[names[0]!]!);
+    const grown = kvLength(present[names[0]]);
     if (grown !== this.width + 1) {
       throw new Error(`decode step returned a cache of length ${grown}, expected ${this.width + 1}`);
     }
     if (this.placement === "appended") {
       this.lengths.forEach((length, row) => {
         if (length === this.width) return;
-        for (const name of names) movePosition(this.geometry, present[name]!, row, this.width, length);
+        for (const name of names) movePosition(this.geometry, present[name], row, this.width, length);
       });
     }
     this.past = present;

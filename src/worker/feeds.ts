@@ -7,12 +7,12 @@ import { float16ToFloat32 } from "../generation/float16.ts";
 import type { IdsDtype } from "./io-spec.ts";
 
 export function rowLogits(logits: ort.Tensor, vocab: number, rows: number): Float32Array[] {
-  const seq = logits.dims[1]!;
+  const seq = logits.dims[1];
   return Array.from({ length: rows }, (_, r) => positionLogits(logits, vocab, r * seq + seq - 1));
 }
 
 export function lastPositionLogits(logits: ort.Tensor, vocab: number): Float32Array {
-  return positionLogits(logits, vocab, logits.dims[1]! - 1);
+  return positionLogits(logits, vocab, logits.dims[1] - 1);
 }
 
 /**
@@ -29,7 +29,7 @@ export function positionLogits(logits: ort.Tensor, vocab: number, index: number)
 export function idsTensor(dtype: IdsDtype, values: ArrayLike<number>, dims: number[]): ort.Tensor {
   if (dtype === "int32") return new ort.Tensor("int32", Int32Array.from(values), dims);
   const data = new BigInt64Array(values.length);
-  for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]!);
+  for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]);
   return new ort.Tensor("int64", data, dims);
 }
 

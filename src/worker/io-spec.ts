@@ -116,9 +116,9 @@ function readKvLayout(
   } else {
     throw new ModelLoadError(file, "no KV-cache inputs (past_key_values.N.key or past_N): only decoders with a cache are served");
   }
-  const first = inputs.get(layers[0]!.pastKey)!;
+  const first = inputs.get(layers[0].pastKey)!;
   if (!first.isTensor || (first.type !== "float32" && first.type !== "float16")) {
-    throw new ModelLoadError(file, `KV input "${layers[0]!.pastKey}" has an unsupported type`);
+    throw new ModelLoadError(file, `KV input "${layers[0].pastKey}" has an unsupported type`);
   }
   // Separate: [batch, heads, past, headDim]; stacked: [2, batch, heads, past, headDim].
   const shape = first.shape;

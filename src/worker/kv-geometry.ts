@@ -34,11 +34,11 @@ export function allocKv(g: KvGeometry, batch: number, length: number): ort.Tenso
 
 /** The sequence length of a KV tensor (its second-to-last dim). */
 export function kvLength(t: ort.Tensor): number {
-  return t.dims[t.dims.length - 2]!;
+  return t.dims[t.dims.length - 2];
 }
 
 export function kvBatch(t: ort.Tensor): number {
-  return t.dims[t.dims.length - 4]!;
+  return t.dims[t.dims.length - 4];
 }
 
 /**

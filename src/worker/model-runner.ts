@@ -68,7 +68,7 @@ export class ModelRunner {
     const out = await this.session.run(feeds);
     kv.past = this.presentAsPast(out);
     kv.length = total;
-    return lastPositionLogits(out[this.io.logits.name]!, this.io.logits.vocabSize);
+    return lastPositionLogits(out[this.io.logits.name], this.io.logits.vocabSize);
   }
 
   /**
@@ -84,7 +84,7 @@ export class ModelRunner {
     const positions = new Int32Array(rows * width);
     const mask = ones(this.io.attentionMask!.dtype, rows * width, 0);
     prompts.forEach((prompt, r) => {
-      for (let i = 0; i < prompt.length; i++) ids[r * width + i] = prompt[i]!;
+      for (let i = 0; i < prompt.length; i++) ids[r * width + i] = prompt[i];
       for (let i = 0; i < width; i++) positions[r * width + i] = i;
       fillOnes(mask, r * width, r * width + prompt.length);
     });
@@ -100,7 +100,7 @@ export class ModelRunner {
     if (this.io.useCacheBranch) feeds[this.io.useCacheBranch] = new ort.Tensor("bool", Uint8Array.of(0), [1]);
     const out = await this.session.run(feeds);
     const past = this.presentAsPast(out);
-    const logits = out[this.io.logits.name]!;
+    const logits = out[this.io.logits.name];
     const vocab = this.io.logits.vocabSize;
     return { logits: prompts.map((p, r) => positionLogits(logits, vocab, r * width + p.length - 1)), past };
   }
@@ -128,7 +128,7 @@ export class ModelRunner {
     if (this.io.useCacheBranch) feeds[this.io.useCacheBranch] = new ort.Tensor("bool", Uint8Array.of(1), [1]);
     const out = await this.session.run(feeds);
     batch.advance(this.presentAsPast(out));
-    return rowLogits(out[this.io.logits.name]!, this.io.logits.vocabSize, rows);
+    return rowLogits(out[this.io.logits.name], this.io.logits.vocabSize, rows);
   }
 
   /**

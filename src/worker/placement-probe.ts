@@ -44,15 +44,15 @@ export async function probePlacement(runner: ModelRunner): Promise<ProbeResult> 
   // "in-place" moves nothing, so after one step the cache is exactly what the model wrote.
   let batch = build("in-place");
   let step1 = await runner.decode(batch, [id(5), id(5)]);
-  const firstKv = batch.feeds().past[runner.io.kv.layers[0]!.pastKey]!;
+  const firstKv = batch.feeds().past[runner.io.kv.layers[0].pastKey];
   const placement: NewPositionPlacement = shortRowPositionIsPadding(firstKv, geometry.heads, geometry.headDim) ? "appended" : "in-place";
   if (placement === "appended") {
     batch = build("appended");
     step1 = await runner.decode(batch, [id(5), id(5)]);
   }
   const step2 = await runner.decode(batch, [id(6), id(6)]);
-  const worst = Math.max(diff(step1[0]!, refLong[0]!), diff(step1[1]!, refShort[0]!), diff(step2[0]!, refLong[1]!), diff(step2[1]!, refShort[1]!));
-  const scale = Math.max(maxAbs(refLong[0]!), maxAbs(refShort[1]!));
+  const worst = Math.max(diff(step1[0], refLong[0]), diff(step1[1], refShort[0]), diff(step2[0], refLong[1]), diff(step2[1], refShort[1]));
+  const scale = Math.max(maxAbs(refLong[0]), maxAbs(refShort[1]));
   const half = runner.io.kv.dtype === "float16" || runner.io.logits.dtype === "float16";
   const tolerance = (half ? 1e-2 : 1e-3) * scale + 1e-6;
   return worst <= tolerance
@@ -64,7 +64,7 @@ export async function probePlacement(runner: ModelRunner): Promise<ProbeResult> 
 function shortRowPositionIsPadding(present: ort.Tensor, heads: number, headDim: number): boolean {
   const data = present.data as KvData;
   const len = kvLength(present);
-  const batch = present.dims[present.dims.length - 4]!;
+  const batch = present.dims[present.dims.length - 4];
   const lead = present.dims.length === 5 ? 2 : 1;
   for (let l = 0; l < lead; l++) {
     for (let h = 0; h < heads; h++) {
@@ -77,13 +77,13 @@ function shortRowPositionIsPadding(present: ort.Tensor, heads: number, headDim: 
 
 function diff(a: Float32Array, b: Float32Array): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
 
 function maxAbs(a: Float32Array): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
   return m;
 }
 

@@ -108,10 +108,10 @@ describe("scheduler", () => {
     const outs = await Promise.all([a, b, c].map((r) => collect(r.channel)));
     await done;
     expect(outs.map((o) => o.text[0])).toEqual(["xx", "xxxxx", "x"]);
-    expect(runner.log[0]!.admit).toEqual([a.rows[0]!.rowId, b.rows[0]!.rowId]);
+    expect(runner.log[0].admit).toEqual([a.rows[0].rowId, b.rows[0].rowId]);
     // a ends by itself after its 2nd token (no release message needed); c takes its place at step 3.
-    expect(runner.log[2]).toMatchObject({ admit: [c.rows[0]!.rowId], release: [] });
-    expect(runner.log[2]!.held).not.toContain(a.rows[0]!.rowId);
+    expect(runner.log[2]).toMatchObject({ admit: [c.rows[0].rowId], release: [] });
+    expect(runner.log[2].held).not.toContain(a.rows[0].rowId);
     expect(Math.max(...runner.log.map((s) => s.held.length))).toBe(2);
     expect(scheduler.runningRows).toBe(0);
   });
@@ -124,7 +124,7 @@ describe("scheduler", () => {
     scheduler.addRunner(runner);
     for (const r of [a, b, small]) scheduler.enqueue(r, runner);
     await Promise.all([a, b, small].map((r) => collect(r.channel)));
-    const admittedAt = (r: EngineRequest): number => runner.log.findIndex((s) => s.admit.includes(r.rows[0]!.rowId));
+    const admittedAt = (r: EngineRequest): number => runner.log.findIndex((s) => s.admit.includes(r.rows[0].rowId));
     expect(admittedAt(a)).toBe(0);
     // b waits for a; small arrived after b and does not overtake it.
     expect(admittedAt(b)).toBeGreaterThanOrEqual(10);
@@ -155,11 +155,11 @@ describe("scheduler", () => {
     expect(released).toEqual(["queued", "long"]);
     const after = runner.log.slice(stepsAtCancel);
     // The release lands at the next step boundary: at most the step already under way runs first.
-    const at = after.findIndex((s) => s.release.includes(long.rows[0]!.rowId));
+    const at = after.findIndex((s) => s.release.includes(long.rows[0].rowId));
     expect(at).toBeGreaterThanOrEqual(0);
     expect(at).toBeLessThanOrEqual(1);
-    expect(after[at]!.held).toEqual([]);
-    expect(runner.log.flatMap((s) => s.admit)).not.toContain(queued.rows[0]!.rowId);
+    expect(after[at].held).toEqual([]);
+    expect(runner.log.flatMap((s) => s.admit)).not.toContain(queued.rows[0].rowId);
     // Only the row released by message is timed (the queued one never reached the worker).
     expect(left).toEqual([[0.5, 0.25]]);
   });

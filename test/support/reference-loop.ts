@@ -29,14 +29,14 @@ export async function referenceGreedy(onnxPath: string, promptIds: number[], ste
     };
     const result = await session.run(feeds);
     const logits = result.logits!;
-    const vocab = logits.dims[2]!;
+    const vocab = logits.dims[2];
     const last = (logits.data as Float32Array).subarray((input.length - 1) * vocab, input.length * vocab);
     let best = 0;
-    for (let i = 1; i < vocab; i++) if (last[i]! > last[best]!) best = i;
+    for (let i = 1; i < vocab; i++) if (last[i] > last[best]) best = i;
     out.push(best);
     if (eosIds.includes(best)) break;
     past = {};
-    for (const name of pastNames) past[name] = result[name.replace("past_key_values.", "present.")]!;
+    for (const name of pastNames) past[name] = result[name.replace("past_key_values.", "present.")];
     length = total;
     input = [best];
   }

@@ -59,12 +59,12 @@ const goldens: Golden[] = [
 ];
 
 function top5(logits: Float32Array): Array<[number, number]> {
-  return [...logits.keys()].sort((a, b) => logits[b]! - logits[a]!).slice(0, 5).map((i) => [i, logits[i]!]);
+  return [...logits.keys()].sort((a, b) => logits[b] - logits[a]).slice(0, 5).map((i) => [i, logits[i]]);
 }
 
 function expectTop5(actual: Array<[number, number]>, expected: Array<[number, number]>, tolerance: number): void {
   expect(actual.map(([id]) => id)).toEqual(expected.map(([id]) => id));
-  actual.forEach(([, v], i) => expect(Math.abs(v - expected[i]![1])).toBeLessThanOrEqual(tolerance));
+  actual.forEach(([, v], i) => expect(Math.abs(v - expected[i][1])).toBeLessThanOrEqual(tolerance));
 }
 
 describe.skipIf(!haveFixtures)("fixture models: golden greedy ids through the engine's forward path", () => {

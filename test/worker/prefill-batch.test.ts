@@ -15,7 +15,7 @@ const PROMPTS = [[5, 9, 13, 2, 7], [11], [3, 4, 5], [8, 8, 8, 8, 8, 8, 8]];
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
 
@@ -34,7 +34,7 @@ describe.skipIf(!haveFixtures)("batched prefill", () => {
         alone.push([first, second, third]);
       }
       const { logits, past } = await runner.prefillBatch(PROMPTS);
-      logits.forEach((l, r) => expect(maxDiff(l, alone[r]![0]!)).toBeLessThanOrEqual(tolerance));
+      logits.forEach((l, r) => expect(maxDiff(l, alone[r][0])).toBeLessThanOrEqual(tolerance));
 
       const { placement } = await probePlacement(runner);
       const batch = new DecodeBatch(kvGeometry(runner.io), runner.io.kv.layers, placement!);
@@ -42,8 +42,8 @@ describe.skipIf(!haveFixtures)("batched prefill", () => {
       const step2 = await runner.decode(batch, PROMPTS.map(() => 6));
       const step3 = await runner.decode(batch, PROMPTS.map(() => 7));
       PROMPTS.forEach((_, r) => {
-        expect(maxDiff(step2[r]!, alone[r]![1]!)).toBeLessThanOrEqual(tolerance);
-        expect(maxDiff(step3[r]!, alone[r]![2]!)).toBeLessThanOrEqual(tolerance);
+        expect(maxDiff(step2[r], alone[r][1])).toBeLessThanOrEqual(tolerance);
+        expect(maxDiff(step3[r], alone[r][2])).toBeLessThanOrEqual(tolerance);
       });
       await runner.release();
     });

@@ -54,7 +54,7 @@ describe("RowStepper release timing", () => {
     expect([...r3.released]).toEqual([2]);
     expect(r3.releaseMs[0]).toBeGreaterThanOrEqual(0);
     expect(r3.releaseMs[0]).toBeLessThanOrEqual(stepEnded - sentAt);
-    expect(r3.releaseSteps[0]).toBeCloseTo(r3.releaseMs[0]! / r3.stepMs, 9);
+    expect(r3.releaseSteps[0]).toBeCloseTo(r3.releaseMs[0] / r3.stepMs, 9);
 
     // Between steps: it leaves at once, timed in steps of the step it waited on: step 3's
     // whole cycle, from its start to the row leaving. The next step runs without it.
@@ -67,8 +67,8 @@ describe("RowStepper release timing", () => {
     expect(r4.releaseMs[0]).toBeGreaterThanOrEqual(0);
     expect(r4.releaseMs[0]).toBeLessThanOrEqual(after - before);
     // Divided by the cycle: at least step 3's run, at most everything since step 3 was called.
-    expect(r4.releaseSteps[0]).toBeLessThanOrEqual(r4.releaseMs[0]! / r3.stepMs + 1e-9);
-    expect(r4.releaseSteps[0]).toBeGreaterThanOrEqual(r4.releaseMs[0]! / (after - step3Called) - 1e-9);
+    expect(r4.releaseSteps[0]).toBeLessThanOrEqual(r4.releaseMs[0] / r3.stepMs + 1e-9);
+    expect(r4.releaseSteps[0]).toBeGreaterThanOrEqual(r4.releaseMs[0] / (after - step3Called) - 1e-9);
     expect(r4.releaseSteps[0]).toBeLessThanOrEqual(1);
   });
 });
