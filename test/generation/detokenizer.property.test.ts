@@ -43,7 +43,7 @@ function stream(decoder: TextDecoderLike, ids: number[], context: number[] = [])
   return ids.map((id) => detok.push(id));
 }
 
-/** The property of the brief, for one id sequence. */
+/** The property in the header, for one id sequence: chunks add up to the full decode, and no chunk has a U+FFFD it lacks. */
 function checkStream(decoder: TextDecoderLike, ids: number[]): void {
   const chunks = stream(decoder, ids);
   const full = decoder.decode(ids);
