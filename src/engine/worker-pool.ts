@@ -56,13 +56,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   place(load: (worker: WorkerHandle) => number): WorkerHandle {
     const ready = this.workers.filter((w) => w.alive && w.isReady);
     if (ready.length === 0) throw unavailable("No model worker is ready.", 1);
-    const start = this.turn++ % ready.length;
-    let best = ready[start];
-    for (let k = 1; k < ready.length; k++) {
-      const candidate = ready[(start + k) % ready.length];
-      if (load(candidate) < load(best)) best = candidate;
-    }
-    return best;
+    return leastLoaded(ready, load, this.turn++);
   }
 
   get readyCount(): number {
@@ -100,4 +94,19 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     this.options.logger.error({ err: error }, "model worker died; starting a replacement");
     this.spawn().catch((e: Error) => this.options.logger.error({ err: e }, "replacement worker failed to start"));
   }
+}
+
+/**
+ * The candidate with the least load. The search starts at `turn` (modulo
+ * the count), so that equally loaded workers take turns instead of the
+ * first one taking every request that arrives while all are idle.
+ */
+export function leastLoaded<T>(candidates: readonly T[], load: (candidate: T) => number, turn: number): T {
+  const start = turn % candidates.length;
+  let best = candidates[start];
+  for (let k = 1; k < candidates.length; k++) {
+    const candidate = candidates[(start + k) % candidates.length];
+    if (load(candidate) < load(best)) best = candidate;
+  }
+  return best;
 }
