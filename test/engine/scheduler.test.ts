@@ -80,6 +80,19 @@ class FakeRunner implements StepRunner {
 }
 
 let rowId = 1;
+/** A request as placed, before its prompt is encoded: its rows wait, not admissible yet. */
+function encodingRequest(id: string, maxTokens: number): EngineRequest {
+  return new EngineRequest({
+    id,
+    clientRequestId: undefined,
+    owner: undefined,
+    valid: textRequest("p", { maxTokens }),
+    nextRowId: () => rowId++,
+    onAbandon: () => undefined,
+    onEnded: () => undefined,
+  });
+}
+
 function request(id: string, maxTokens: number, promptLength = 4): EngineRequest {
   const r = new EngineRequest({
     id,
@@ -162,6 +175,45 @@ describe("scheduler", () => {
     expect(runner.log.flatMap((s) => s.admit)).not.toContain(queued.rows[0].rowId);
     // Only the row released by message is timed (the queued one never reached the worker).
     expect(left).toEqual([[0.5, 0.25]]);
+  });
+
+  it("a request waits, first in line, until its prompt is encoded; then it is admitted", async () => {
+    const scheduler = new Scheduler({ maxBatchSize: 4, maxTokensInFlight: 1000, eosIds: [2] });
+    const runner = new FakeRunner();
+    scheduler.addRunner(runner);
+    const first = encodingRequest("first", 2);
+    const second = request("second", 2);
+    scheduler.enqueue(first, runner);
+    scheduler.enqueue(second, runner);
+    // First come, first served: the encoded one does not overtake the one still encoding.
+    expect(runner.log).toEqual([]);
+    expect(scheduler.queuedRows).toBe(2);
+    first.setPrompt(new Int32Array(4), 2);
+    scheduler.wake();
+    const outs = await Promise.all([first, second].map((r) => collect(r.channel)));
+    expect(outs.map((o) => o.text[0])).toEqual(["xx", "xx"]);
+    expect(runner.log[0].admit).toEqual([first.rows[0].rowId, second.rows[0].rowId]);
+  });
+
+  it("a removed worker hands back the rows it held and the encoded requests that waited for it", async () => {
+    const scheduler = new Scheduler({ maxBatchSize: 1, maxTokensInFlight: 1000, eosIds: [2] });
+    const dying = new FakeRunner();
+    const other = new FakeRunner();
+    scheduler.addRunner(dying);
+    scheduler.addRunner(other);
+    const held = request("held", 5);
+    const waiting = request("waiting", 3);
+    const encoding = encodingRequest("encoding", 3);
+    for (const r of [held, waiting, encoding]) scheduler.enqueue(r, dying);
+    expect(scheduler.load(dying)).toBe(3);
+    const removed = scheduler.removeRunner(dying);
+    expect(removed.held.map((row) => row.request.id)).toEqual(["held"]);
+    // The one still encoding is not handed back: its encode fails with the worker, and so does its start().
+    expect(removed.waiting.map((r) => r.id)).toEqual(["waiting"]);
+    expect(scheduler.load(dying)).toBe(Number.POSITIVE_INFINITY);
+    scheduler.enqueue(waiting, other);
+    expect((await collect(waiting.channel)).text[0]).toBe("xxx");
+    expect(other.log[0].admit).toEqual([waiting.rows[0].rowId]);
   });
 
   it("a failed step fails every row of that worker with a hidden-message 500", async () => {
