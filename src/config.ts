@@ -31,16 +31,9 @@ const integer = (min: number, max: number) =>
     .refine((n) => n >= min && n <= max, { error: `expected an integer between ${min} and ${max}` });
 
 const optionalInteger = (min: number, max: number) =>
-  z
-    .union([z.literal("none"), integer(min, max)], { error: `expected "none" or an integer between ${min} and ${max}` })
-    .transform((v) => (v === "none" ? null : v));
+  z.union([z.literal("none"), integer(min, max)], { error: `expected "none" or an integer between ${min} and ${max}` }).transform((v) => (v === "none" ? null : v));
 
-const list = z.string().transform((s) =>
-  s
-    .split(",")
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0),
-);
+const list = z.string().transform((s) => s.split(",").map((item) => item.trim()).filter((item) => item.length > 0));
 
 const origin = z.string().refine((o) => /^https?:\/\/[^/\s*]+$/.test(o), {
   error: "expected origins like https://app.example.com (scheme and host, no path, no *)",
@@ -78,10 +71,7 @@ const OPTIONS = {
     default: DEFAULT_MODEL_PATH,
     shownDefault: "models/tiny-chat",
     help: "model folder (relative to the current directory)",
-    schema: z
-      .string()
-      .min(1, { error: "expected a path" })
-      .transform((p) => (isAbsolute(p) ? p : resolve(p))),
+    schema: z.string().min(1, { error: "expected a path" }).transform((p) => (isAbsolute(p) ? p : resolve(p))),
   }),
   modelName: option({
     flag: "model-name",

@@ -29,13 +29,14 @@ export interface BuildAppOptions {
   logger?: FastifyBaseLogger;
 }
 
-export function buildApp(config: ServerConfig, engine: Engine, options: BuildAppOptions = {}): FastifyInstance {
-  const app = Fastify({
-    loggerInstance: options.logger ?? createLogger(config.logLevel),
+/** Fastify's own settings: body limit, timeouts, ids, and the envelope for errors before any route. */
+function createFastify(config: ServerConfig, logger: FastifyBaseLogger): FastifyInstance {
+  return Fastify({
+    loggerInstance: logger,
     bodyLimit: config.maxBodyBytes,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
-    // Fastify's own closing 503 is not the OpenAI envelope; the preClose hook below answers instead.
+    // Fastify's own closing 503 is not the OpenAI envelope; the preClose hook in buildApp answers instead.
     return503OnClosing: false,
     // Parser errors and header/request timeouts happen before any route: answer them in the OpenAI envelope too.
     clientErrorHandler,
@@ -52,6 +53,10 @@ export function buildApp(config: ServerConfig, engine: Engine, options: BuildApp
       connectionsCheckingInterval: 1000,
     },
   }) as unknown as FastifyInstance;
+}
+
+export function buildApp(config: ServerConfig, engine: Engine, options: BuildAppOptions = {}): FastifyInstance {
+  const app = createFastify(config, options.logger ?? createLogger(config.logLevel));
 
   // Only JSON bodies: text/plain (Fastify's other default) gets the 415 it deserves.
   app.removeContentTypeParser("text/plain");

@@ -51,26 +51,8 @@ export function loadModelFolder(path: string): ModelFolder {
   const onnxPath = layout === "genai" ? genaiOnnxPath(dir, genaiDecoder) : optimumOnnxPath(dir);
 
   const textConfig = asObject(config?.text_config) ?? config;
-  const contextLength = firstNumber(
-    textConfig?.max_position_embeddings,
-    textConfig?.n_positions,
-    textConfig?.max_sequence_length,
-    genaiModel?.context_length,
-    saneModelMaxLength(tokenizerConfig.model_max_length),
-  );
-  if (contextLength === null) {
-    throw new ModelLoadError(
-      join(dir, layout === "genai" ? "genai_config.json" : "config.json"),
-      "no context length (max_position_embeddings / context_length) found",
-    );
-  }
-  const numHeads = firstNumber(textConfig?.num_attention_heads, textConfig?.n_head);
-  const hidden = firstNumber(textConfig?.hidden_size, textConfig?.n_embd);
-  const headDim = firstNumber(
-    textConfig?.head_dim,
-    genaiDecoder?.head_size,
-    numHeads && hidden ? hidden / numHeads : null,
-  );
+  const configFile = join(dir, layout === "genai" ? "genai_config.json" : "config.json");
+  const dims = readDimensions(configFile, textConfig, genaiModel, tokenizerConfig);
 
   return {
     dir,
@@ -80,10 +62,7 @@ export function loadModelFolder(path: string): ModelFolder {
     tokenizerPath,
     tokenizerConfig,
     chatTemplate: loadChatTemplate(dir, tokenizerConfig),
-    contextLength,
-    configVocabSize: firstNumber(textConfig?.vocab_size, genaiModel?.vocab_size),
-    numKeyValueHeads: firstNumber(textConfig?.num_key_value_heads, genaiDecoder?.num_key_value_heads, numHeads),
-    headDim,
+    ...dims,
     special: resolveSpecialIds({
       generationConfig,
       config: textConfig,
@@ -91,6 +70,29 @@ export function loadModelFolder(path: string): ModelFolder {
       tokenizerConfig,
       tokenizerJson: readTokenizerAddedTokens(tokenizerPath),
     }),
+  };
+}
+
+type Dimensions = Pick<ModelFolder, "contextLength" | "configVocabSize" | "numKeyValueHeads" | "headDim">;
+
+/** The sizes the config files give, under the names the exporters use (HF, GPT-2's n_*, genai). */
+function readDimensions(configFile: string, textConfig: JsonObject | null, genaiModel: JsonObject | null, tokenizerConfig: JsonObject): Dimensions {
+  const genaiDecoder = asObject(genaiModel?.decoder);
+  const contextLength = firstNumber(
+    textConfig?.max_position_embeddings,
+    textConfig?.n_positions,
+    textConfig?.max_sequence_length,
+    genaiModel?.context_length,
+    saneModelMaxLength(tokenizerConfig.model_max_length),
+  );
+  if (contextLength === null) throw new ModelLoadError(configFile, "no context length (max_position_embeddings / context_length) found");
+  const numHeads = firstNumber(textConfig?.num_attention_heads, textConfig?.n_head);
+  const hidden = firstNumber(textConfig?.hidden_size, textConfig?.n_embd);
+  return {
+    contextLength,
+    configVocabSize: firstNumber(textConfig?.vocab_size, genaiModel?.vocab_size),
+    numKeyValueHeads: firstNumber(textConfig?.num_key_value_heads, genaiDecoder?.num_key_value_heads, numHeads),
+    headDim: firstNumber(textConfig?.head_dim, genaiDecoder?.head_size, numHeads && hidden ? hidden / numHeads : null),
   };
 }
 
