@@ -8,27 +8,20 @@ import type {
   ResponseIdentity,
   StreamFormatter,
 } from "./response-types.ts";
-import { chunkBuilder } from "./response-types.ts";
-import { toWireLogprob, toWireUsage } from "./wire-values.ts";
+import { chunkBuilder, completionObject } from "./response-types.ts";
+import { toWireLogprob } from "./wire-values.ts";
 
 const chatLogprobs = (logprobs: TokenLogprob[] | null | undefined): ChatLogprobs | null =>
   logprobs == null ? null : { content: logprobs.map(toWireLogprob), refusal: null };
 
 export function buildChatCompletion(identity: ResponseIdentity, choices: CollectedChoice[], usage: Usage): ChatCompletion {
-  return {
-    id: identity.id,
-    object: "chat.completion",
-    created: identity.created,
-    model: identity.model,
-    choices: choices.map((c) => ({
-      index: c.index,
-      message: { role: "assistant", content: c.text, refusal: null },
-      logprobs: chatLogprobs(c.logprobs),
-      finish_reason: c.finishReason,
-    })),
-    usage: toWireUsage(usage),
-    system_fingerprint: null,
-  };
+  const out: ChatCompletion["choices"] = choices.map((c) => ({
+    index: c.index,
+    message: { role: "assistant", content: c.text, refusal: null },
+    logprobs: chatLogprobs(c.logprobs),
+    finish_reason: c.finishReason,
+  }));
+  return completionObject(identity, "chat.completion", out, usage);
 }
 
 /**

@@ -7,8 +7,7 @@ import type {
   StreamFormatter,
   TextCompletion,
 } from "./response-types.ts";
-import { chunkBuilder } from "./response-types.ts";
-import { toWireUsage } from "./wire-values.ts";
+import { chunkBuilder, completionObject } from "./response-types.ts";
 
 /**
  * The legacy logprobs shape. Offsets continue from `startOffset` so streamed
@@ -30,20 +29,13 @@ export function toCompletionLogprobs(logprobs: TokenLogprob[], startOffset = 0):
 }
 
 export function buildTextCompletion(identity: ResponseIdentity, choices: CollectedChoice[], usage: Usage): TextCompletion {
-  return {
-    id: identity.id,
-    object: "text_completion",
-    created: identity.created,
-    model: identity.model,
-    choices: choices.map((c) => ({
-      index: c.index,
-      text: c.text,
-      logprobs: c.logprobs === null ? null : toCompletionLogprobs(c.logprobs),
-      finish_reason: c.finishReason,
-    })),
-    usage: toWireUsage(usage),
-    system_fingerprint: null,
-  };
+  const out: TextCompletion["choices"] = choices.map((c) => ({
+    index: c.index,
+    text: c.text,
+    logprobs: c.logprobs === null ? null : toCompletionLogprobs(c.logprobs),
+    finish_reason: c.finishReason,
+  }));
+  return completionObject(identity, "text_completion", out, usage);
 }
 
 /** Chunks for one streamed text completion; there is no role chunk in this API. */

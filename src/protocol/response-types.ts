@@ -104,3 +104,21 @@ export function chunkBuilder<Object extends string, Choice>(
     ...(includeUsage ? { usage: usage === undefined ? null : toWireUsage(usage) } : {}),
   });
 }
+
+/** A whole (non-streamed) answer: the response identity, its choices and its usage, as OpenAI shapes both endpoints. */
+export function completionObject<Object extends string, Choice>(
+  identity: ResponseIdentity,
+  object: Object,
+  choices: Choice[],
+  usage: Usage,
+): ResponseIdentity & { object: Object; choices: Choice[]; usage: WireUsage; system_fingerprint: null } {
+  return {
+    id: identity.id,
+    object,
+    created: identity.created,
+    model: identity.model,
+    choices,
+    usage: toWireUsage(usage),
+    system_fingerprint: null,
+  };
+}
