@@ -73,3 +73,12 @@ export function postJson(url: string, body: unknown, headers: Record<string, str
 }
 
 export { whenReleased } from "./engine.ts";
+
+/**
+ * Resolves once `condition()` holds, checked again after every timer turn:
+ * for engine state that has no event (health() counts). It waits on the
+ * state, never for a fixed time; the test's own timeout bounds it.
+ */
+export async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1));
+}
