@@ -1,33 +1,43 @@
 /**
- * End to end: real HTTP through the real Fastify app, a real ONNX model in a
- * real worker thread. Streaming shapes, streamed == non-streamed, the stop
- * endpoint in decode / while queued / after finish, and a client that
- * disconnects mid-stream.
+ * End to end: real HTTP through the real Fastify app, the shipped tiny-chat
+ * model in a real worker thread. Streaming shapes, streamed == non-streamed,
+ * the stop endpoint in decode / while queued / after finish, and a client
+ * that disconnects mid-stream.
  */
 import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixturePath, haveFixtures } from "../support/fixtures.ts";
+import { eosBan, tinyChat } from "../support/fixtures.ts";
 import { introspect } from "../support/engine.ts";
-import { postJson, readSse, startLiveServer, whenReleased, type LiveServer } from "../support/live-server.ts";
+import { postJson, readSse, startLiveServer, until, whenReleased, type LiveServer } from "../support/live-server.ts";
 
-const MODEL = fixturePath("tiny-random-LlamaForCausalLM-fp32-reconstructed");
+/** Long enough that a row cut short by a cancel or a disconnect is far from it; prompt + 450 fits the 512 context. */
+const LONG = 450;
 
-describe.skipIf(!haveFixtures)("streaming chat over HTTP with a real model", () => {
+describe("streaming chat over HTTP with a real model", () => {
   let server: LiveServer;
   beforeAll(async () => {
-    server = await startLiveServer(MODEL, { maxBatchSize: 2 });
+    server = await startLiveServer(tinyChat, { maxBatchSize: 2 });
   });
   afterAll(() => server.close());
 
   const chat = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
     model: server.model,
-    messages: [{ role: "user", content: "he was on it" }],
+    messages: [{ role: "user", content: "What is 123 + 456?" }],
     max_tokens: 12,
-    // Greedy unless a test says otherwise: a sampled row of this random-weight
-    // model can draw EOS early, and these tests need rows that keep running.
+    // Greedy unless a test says otherwise, and EOS banned: every row runs
+    // exactly to max_tokens whatever the model would answer.
     temperature: 0,
+    logit_bias: eosBan(tinyChat),
     ...extra,
   });
+
+  /** The usage the stop endpoint reports for a request, once it has finished. */
+  const finishedUsage = async (id: string): Promise<{ completion_tokens: number }> => {
+    const res = await postJson(`${server.url}/v1/chat/completions/${id}/cancel`, {});
+    const body = (await res.json()) as { status: string; usage: { completion_tokens: number } };
+    expect(body.status).toBe("already_finished");
+    return body.usage;
+  };
 
   it("streams chunks in the docs/API.md shape and matches the non-streamed answer for the same seed", async () => {
     const body = chat({ temperature: 0.9, top_p: 0.95, seed: 1234 });
@@ -60,7 +70,7 @@ describe.skipIf(!haveFixtures)("streaming chat over HTTP with a real model", () 
   });
 
   it("the stop endpoint ends a stream within one step: finish_reason cancelled, usage, [DONE]", async () => {
-    const res = await postJson(`${server.url}/v1/chat/completions`, chat({ max_tokens: 400, stream: true, stream_options: { include_usage: true } }));
+    const res = await postJson(`${server.url}/v1/chat/completions`, chat({ max_tokens: LONG, stream: true, stream_options: { include_usage: true } }));
     let id = "";
     let released: Promise<void> | null = null;
     let cancelBody: Record<string, unknown> | null = null;
@@ -90,6 +100,7 @@ describe.skipIf(!haveFixtures)("streaming chat over HTTP with a real model", () 
     expect(events.at(-1)!.raw).toBe("[DONE]");
     expect((chunks.at(-2)!.choices as Array<{ finish_reason: string }>)[0]!.finish_reason).toBe("cancelled");
     expect(chunks.at(-1)!.usage).toEqual((cancelBody as unknown as { usage: object }).usage);
+    expect(cancelledAt).toBeLessThan(LONG);
     await released;
     // /metrics timed the row's way out, in seconds and in steps.
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
@@ -104,11 +115,13 @@ describe.skipIf(!haveFixtures)("streaming chat over HTTP with a real model", () 
   });
 
   it("a queued non-streaming request is cancelled by its X-Request-Id and answers 200 with finish_reason cancelled", async () => {
-    const blockers = [1, 2].map(() => postJson(`${server.url}/v1/chat/completions`, chat({ max_tokens: 300, stream: true })));
+    const blockers = [1, 2].map(() => postJson(`${server.url}/v1/chat/completions`, chat({ max_tokens: LONG, stream: true })));
     const blockerResponses = await Promise.all(blockers);
+    // Both rows of the worker are busy until the blockers are cancelled below: wait (on the
+    // engine's state, not the clock) until they hold the rows, then until the third is queued.
+    await until(() => server.engine.health().running === 2);
     const queued = postJson(`${server.url}/v1/chat/completions`, chat({ max_tokens: 5 }), { "x-request-id": "queued-one" });
-    // Both rows of the worker are busy: wait (on the engine's state, not the clock) until it is queued.
-    while (server.engine.health().queued === 0) await new Promise((r) => setImmediate(r));
+    await until(() => server.engine.health().queued === 1);
     const cancel = await postJson(`${server.url}/v1/chat/completions/queued-one/cancel`, {});
     expect(await cancel.json()).toMatchObject({ status: "cancelled", usage: { completion_tokens: 0 } });
     const res = await queued;
@@ -118,13 +131,18 @@ describe.skipIf(!haveFixtures)("streaming chat over HTTP with a real model", () 
     expect(body.usage.completion_tokens).toBe(0);
     for (const r of blockerResponses) {
       const id = r.headers.get("x-request-id")!;
-      await postJson(`${server.url}/v1/chat/completions/${id}/cancel`, {});
-      await readSse(r);
+      const released = whenReleased(server.engine, id);
+      const stopped = (await (await postJson(`${server.url}/v1/chat/completions/${id}/cancel`, {})).json()) as { status: string };
+      // Still running when cancelled: they held the rows the whole time the third one waited.
+      expect(stopped.status).toBe("cancelled");
+      const events = await readSse(r);
+      expect((events.at(-2)!.json!.choices as Array<{ finish_reason: string }>)[0]!.finish_reason).toBe("cancelled");
+      await released;
     }
   });
 
   it("a socket destroyed mid-stream makes the engine drop the row", async () => {
-    const payload = JSON.stringify(chat({ max_tokens: 400, stream: true }));
+    const payload = JSON.stringify(chat({ max_tokens: LONG, stream: true }));
     const id = await new Promise<string>((resolve, reject) => {
       const req = httpRequest(`${server.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
         const requestId = res.headers["x-request-id"] as string;
@@ -144,15 +162,17 @@ describe.skipIf(!haveFixtures)("streaming chat over HTTP with a real model", () 
     });
     expect(introspect(server.engine).activeRequestIds()).not.toContain(id);
     expect(server.engine.health().running).toBe(0);
+    // Dropped, not finished: EOS is banned, so only the disconnect can have ended it this far from max_tokens.
+    expect((await finishedUsage(id)).completion_tokens).toBeLessThan(LONG / 2);
   });
 
   it("a prompt that does not fit is refused with context_length_exceeded before any SSE byte", async () => {
-    const res = await postJson(`${server.url}/v1/chat/completions`, chat({ max_tokens: 5000, stream: true }));
+    const res = await postJson(`${server.url}/v1/chat/completions`, chat({ max_tokens: 600, stream: true }));
     expect(res.status).toBe(400);
     expect(res.headers.get("content-type")).toMatch(/json/);
     const body = (await res.json()) as { error: { code: string; message: string; param: string } };
     expect(body.error.code).toBe("context_length_exceeded");
-    expect(body.error.message).toMatch(/2048/);
-    expect(body.error.message).toMatch(/5000/);
+    expect(body.error.message).toMatch(/\b512\b/);
+    expect(body.error.message).toMatch(/\b600\b/);
   });
 });
