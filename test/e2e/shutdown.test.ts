@@ -1,7 +1,8 @@
 /**
- * SIGTERM on the real process (npm start's entry, src/main.ts): new requests
- * get 503 at once, in-flight streams run until the grace period ends and are
- * then cancelled cleanly, and the process exits 0 with no thread left.
+ * SIGTERM on the real process (npm start's entry, src/main.ts) serving the
+ * shipped tiny-chat model: new requests get 503 at once, in-flight streams
+ * run on within the grace period and are cancelled cleanly when it ends,
+ * and the process exits 0 with no thread left.
  * Also: bad flags and unservable folders fail at start with one line.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
@@ -10,8 +11,8 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { fixturePath, haveFixtures, repoRoot } from "../support/fixtures.ts";
-import { postJson, readSse } from "../support/live-server.ts";
+import { eosBan, repoRoot, tinyChat } from "../support/fixtures.ts";
+import { postJson, readSse, type SseEvent } from "../support/live-server.ts";
 
 function startServer(args: string[]): ChildProcessWithoutNullStreams {
   return spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], { cwd: repoRoot, env: { ...process.env, LOG_LEVEL: "info" } });
@@ -46,30 +47,65 @@ async function runToExit(args: string[]): Promise<{ code: number | null; stderr:
 const cudaInstalled = existsSync(join(repoRoot, "node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so"));
 
 describe("process life cycle", () => {
-  it.skipIf(!haveFixtures)("SIGTERM: 503 for new work, in-flight streams cancelled after the grace period, exit 0", async () => {
-    const child = startServer(["--model", fixturePath("tiny-random-LlamaForCausalLM-fp32-reconstructed"), "--port", "0", "--shutdown-grace-ms", "300"]);
+  const model = "tiny-chat";
+  /** Rows that cannot end early: greedy, EOS banned, 450 tokens (the 33-token prompt + 450 fits the 512 context). */
+  const longStream = (url: string): Promise<Response> =>
+    postJson(`${url}/v1/chat/completions`, {
+      model,
+      messages: [{ role: "user", content: "What is 123 + 456?" }],
+      max_tokens: 450,
+      temperature: 0,
+      logit_bias: eosBan(tinyChat),
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+  const finishReason = (events: SseEvent[]): string => (events.at(-3)!.json!.choices as Array<{ finish_reason: string }>)[0]!.finish_reason;
+  const completionTokens = (events: SseEvent[]): number => (events.at(-2)!.json!.usage as { completion_tokens: number }).completion_tokens;
+
+  it("SIGTERM: 503 for new work at once; in-flight and queued streams still run to their end within the grace period; exit 0", async () => {
+    // One row at a time: the first stream runs, the other two wait in the queue when SIGTERM lands.
+    const child = startServer(["--model", tinyChat, "--port", "0", "--threads", "1", "--max-batch-size", "1", "--shutdown-grace-ms", "60000"]);
     const log = stdoutLog(child);
     const url = (await log.waitFor(/listening at (http:\/\/127\.0\.0\.1:\d+)/i))[1]!;
     const exited = once(child, "exit");
-    const model = "tiny-random-LlamaForCausalLM-fp32-reconstructed";
-    const res = await postJson(`${url}/v1/chat/completions`, {
-      model,
-      messages: [{ role: "user", content: "he was on it" }],
-      max_tokens: 1900,
-      temperature: 0, // a sampled row could draw EOS before the grace period ends
-      stream: true,
-    });
+    const [first, ...queued] = await Promise.all([longStream(url), longStream(url), longStream(url)]);
     let refused: number | null = null;
-    const events = await readSse(res, async (_e, i) => {
-      if (i !== 2) return;
-      child.kill("SIGTERM");
-      await log.waitFor(/shutting down/);
-      const late = await postJson(`${url}/v1/chat/completions`, { model, messages: [{ role: "user", content: "hi" }], max_tokens: 2 });
-      refused = late.status;
-    });
+    let ready: number | null = null;
+    const events = [
+      await readSse(first!, async (_e, i) => {
+        if (i !== 2) return;
+        child.kill("SIGTERM");
+        await log.waitFor(/shutting down/);
+        const late = await postJson(`${url}/v1/chat/completions`, { model, messages: [{ role: "user", content: "Hello!" }], max_tokens: 2 });
+        refused = late.status;
+        ready = (await fetch(`${url}/ready`)).status;
+      }),
+      ...(await Promise.all(queued.map((r) => readSse(r)))),
+    ];
     expect(refused).toBe(503);
+    expect(ready).toBe(503);
+    for (const e of events) {
+      expect(e.at(-1)!.raw).toBe("[DONE]");
+      expect(finishReason(e)).toBe("length");
+      expect(completionTokens(e)).toBe(450);
+    }
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(0);
+  });
+
+  it("SIGTERM: a stream still running when the grace period ends is cancelled cleanly (finish_reason, usage, [DONE]); exit 0", async () => {
+    const child = startServer(["--model", tinyChat, "--port", "0", "--threads", "1", "--shutdown-grace-ms", "0"]);
+    const log = stdoutLog(child);
+    const url = (await log.waitFor(/listening at (http:\/\/127\.0\.0\.1:\d+)/i))[1]!;
+    const exited = once(child, "exit");
+    const res = await longStream(url);
+    const events = await readSse(res, (_e, i) => {
+      if (i === 2) child.kill("SIGTERM");
+    });
     expect(events.at(-1)!.raw).toBe("[DONE]");
-    expect((events.at(-2)!.json!.choices as Array<{ finish_reason: string }>)[0]!.finish_reason).toBe("cancelled");
+    expect(finishReason(events)).toBe("cancelled");
+    // Cut short by the shutdown: EOS is banned, so nothing else could end it before 450.
+    expect(completionTokens(events)).toBeLessThan(450);
     const [code] = (await exited) as [number | null];
     expect(code).toBe(0);
   });
@@ -92,8 +128,8 @@ describe("process life cycle", () => {
     expect(stderr.trim().split("\n")).toHaveLength(1);
   });
 
-  it.skipIf(!haveFixtures || cudaInstalled)("--device cuda without the CUDA binaries fails at start saying how to install them", async () => {
-    const { code, stderr } = await runToExit(["--model", fixturePath("tiny-graph-capture-gqa-fp16"), "--device", "cuda"]);
+  it.skipIf(cudaInstalled)("--device cuda without the CUDA binaries fails at start saying how to install them", async () => {
+    const { code, stderr } = await runToExit(["--model", tinyChat, "--device", "cuda"]);
     expect(code).toBe(1);
     const reason = stderr.split("\n").filter((l) => l.startsWith("error:"));
     expect(reason).toHaveLength(1);
