@@ -25,7 +25,8 @@ export function tokenLogprobs(rawLogits: Float32Array, chosen: number, topCount:
     for (let i = 0; i < rawLogits.length; i++) {
       if (rawLogits[i] >= threshold) top.push({ id: i, logprob: rawLogits[i] - lse });
     }
-    top.sort((a, b) => b.logprob - a.logprob || a.id - b.id);
+    // By the logit itself: logits a few ulps apart can share one logprob once lse is subtracted.
+    top.sort((a, b) => rawLogits[b.id] - rawLogits[a.id] || a.id - b.id);
     top.length = Math.min(top.length, topCount);
   }
   return { logprob: rawLogits[chosen] - lse, top };

@@ -34,6 +34,11 @@ describe("tokenLogprobs", () => {
     );
   });
 
+  it("logits a few ulps apart that share one logprob still rank by the logit (the property's counterexample)", () => {
+    const logits = Float32Array.from([1.8216880036222622e-44, 1.8216880036222622e-44, 1.961817850054744e-44]);
+    expect(tokenLogprobs(logits, 0, 2).top.map((t) => t.id)).toEqual([2, 0]);
+  });
+
   it("returns min(count, vocab) alternatives, sorted descending, that are the most likely tokens", () => {
     fc.assert(
       fc.property(rows, fc.integer({ min: 0, max: 20 }), (values, count) => {
