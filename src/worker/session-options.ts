@@ -79,7 +79,7 @@ export async function openSession(folder: ModelFolder, options: RunnerOptions): 
       throw new ModelLoadError(
         folder.onnxPath,
         `cannot start the CUDA execution provider (${reason}). onnxruntime-node needs its CUDA 12 binaries ` +
-          "(fetch them with `npm run install:cuda`, which runs its installer with ONNXRUNTIME_NODE_INSTALL=cuda12) " +
+          "(fetch them with `npm run install:cuda`) " +
           "and an NVIDIA driver; or run with --device cpu",
       );
     }

@@ -50,8 +50,8 @@ describe.skipIf(!haveDefaultModel)("the default model", () => {
       messages: [{ role: "user", content: "What is 123 + 456?" }],
       temperature: 0,
     });
-    expect(answer.choices[0]!.message.content).toBe("579");
-    expect(answer.choices[0]!.finish_reason).toBe("stop");
+    expect(answer.choices[0].message.content).toBe("579");
+    expect(answer.choices[0].finish_reason).toBe("stop");
   });
 
   it("gives the exact greedy answer of every checked example, concurrently", async () => {
@@ -60,7 +60,7 @@ describe.skipIf(!haveDefaultModel)("the default model", () => {
     const answers = await Promise.all(
       list.map((e) => client.chat.completions.create({ model: "tiny-chat", messages: e.messages, temperature: 0, max_tokens: 64 })),
     );
-    answers.forEach((a, i) => expect(a.choices[0]!.message.content, list[i]!.messages[0]!.content).toBe(list[i]!.answer));
+    answers.forEach((a, i) => expect(a.choices[0].message.content, list[i].messages[0].content).toBe(list[i].answer));
   });
 
   it("streams a Chinese answer chunk by chunk with no U+FFFD, even where tokens split characters", async () => {
@@ -99,7 +99,7 @@ describe.skipIf(!haveDefaultModel)("the default model", () => {
       const body = (await res.json()) as { choices: Array<{ logprobs: { tokens: string[] } }> };
       const expected = ids.map((id) => tokenizer.full.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: false }));
       // The engine reports no logprob for the EOS token that ended the answer.
-      const engineTokens = body.choices[0]!.logprobs.tokens;
+      const engineTokens = body.choices[0].logprobs.tokens;
       expect(engineTokens).toEqual(folder.special.eos.includes(ids.at(-1)!) ? expected.slice(0, -1) : expected);
     }
   });

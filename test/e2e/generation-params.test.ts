@@ -65,10 +65,10 @@ describe("generation parameters over HTTP", () => {
 
   it("the same seed gives the same text alone and among 8 concurrent requests", async () => {
     const body = { max_tokens: 16, temperature: 1, top_k: 50, seed: 99, logit_bias: eosBan(MODEL) };
-    const alone = (await complete(body)).choices[0]!.text;
+    const alone = (await complete(body)).choices[0].text;
     const together = await Promise.all(Array.from({ length: 8 }, () => complete(body)));
-    for (const c of together) expect(c.choices[0]!.text).toBe(alone);
-    const other = (await complete({ ...body, seed: 100 })).choices[0]!.text;
+    for (const c of together) expect(c.choices[0].text).toBe(alone);
+    const other = (await complete({ ...body, seed: 100 })).choices[0].text;
     expect(other).not.toBe(alone);
   });
 
@@ -82,8 +82,8 @@ describe("generation parameters over HTTP", () => {
 
   it("logprobs equal a direct log-softmax of the model's logits; top_logprobs are the model's top, sorted", async () => {
     const out = await complete({ prompt: COUNT, max_tokens: 6, temperature: 0, logprobs: 5 });
-    expect(out.choices[0]!.finish_reason).toBe("length");
-    const lp = out.choices[0]!.logprobs!;
+    expect(out.choices[0].finish_reason).toBe("length");
+    const lp = out.choices[0].logprobs!;
     expect(lp.tokens).toHaveLength(6);
     const chosen: number[] = [];
     await withRunner(async (runner) => {
@@ -94,17 +94,17 @@ describe("generation parameters over HTTP", () => {
         chosen.push(id);
         const max = Math.max(...logits);
         const lse = max + Math.log(logits.reduce((s, v) => s + Math.exp(v - max), 0));
-        expect(Math.abs(lp.token_logprobs[step]! - (logits[id]! - lse))).toBeLessThan(1e-4);
+        expect(Math.abs(lp.token_logprobs[step] - (logits[id] - lse))).toBeLessThan(1e-4);
         expect(lp.tokens[step]).toBe(decode([id]));
         // The five alternatives are the model's five most likely tokens with their log-probabilities.
         // (Compared as a map: a JSON object with keys like "3" has no order a client can read back.)
         const top5 = Array.from(logits, (v, i) => [i, v - lse] as const)
           .sort((a, b) => b[1] - a[1])
           .slice(0, 5);
-        const tops = lp.top_logprobs[step]!;
+        const tops = lp.top_logprobs[step];
         expect(Object.keys(tops).sort()).toEqual(top5.map(([i]) => decode([i])).sort());
-        for (const [i, value] of top5) expect(Math.abs(tops[decode([i])]! - value)).toBeLessThan(1e-4);
-        expect(Math.max(...Object.values(tops))).toBeCloseTo(lp.token_logprobs[step]!, 6);
+        for (const [i, value] of top5) expect(Math.abs(tops[decode([i])] - value)).toBeLessThan(1e-4);
+        expect(Math.max(...Object.values(tops))).toBeCloseTo(lp.token_logprobs[step], 6);
         logits = await runner.forward(kv, [id]);
       }
     });
@@ -121,38 +121,38 @@ describe("generation parameters over HTTP", () => {
     const chat = (await res.json()) as {
       choices: Array<{ logprobs: { content: Array<{ token: string; logprob: number; top_logprobs: Array<{ token: string; logprob: number }> }> } }>;
     };
-    const content = chat.choices[0]!.logprobs.content;
+    const content = chat.choices[0].logprobs.content;
     expect(content.map((c) => c.token)).toEqual(chosen.map((id) => decode([id])));
     content.forEach((c, step) => {
       const values = c.top_logprobs.map((t) => t.logprob);
       expect(values).toHaveLength(5);
       expect([...values].sort((a, b) => b - a)).toEqual(values);
-      expect(c.top_logprobs[0]!.token).toBe(c.token);
-      expect(c.logprob).toBeCloseTo(lp.token_logprobs[step]!, 5);
+      expect(c.top_logprobs[0].token).toBe(c.token);
+      expect(c.logprob).toBeCloseTo(lp.token_logprobs[step], 5);
     });
   });
 
   it("logit_bias +100 forces a token and -100 bans the greedy one", async () => {
     const [forcedId] = ids("Z");
     const forced = await complete({ max_tokens: 5, temperature: 1, seed: 1, logit_bias: { [String(forcedId)]: 100 }, logprobs: 0 });
-    expect(forced.choices[0]!.logprobs!.tokens).toEqual(Array(5).fill("Z"));
+    expect(forced.choices[0].logprobs!.tokens).toEqual(Array(5).fill("Z"));
     // The model's own first choice and runner-up for COUNT, straight from its logits.
     const [first, second] = await withRunner(async (runner) => {
       const logits = Array.from(await runner.forward(runner.emptyKv(), COUNT));
       const order = logits.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]);
-      return [order[0]![1], order[1]![1]];
+      return [order[0][1], order[1][1]];
     });
     const greedy = await complete({ prompt: COUNT, max_tokens: 1, temperature: 0 });
     const banned = await complete({ prompt: COUNT, max_tokens: 1, temperature: 0, logit_bias: { [String(first)]: -100 } });
-    expect(greedy.choices[0]!.text).toBe(decode([first!]));
-    expect(banned.choices[0]!.text).toBe(decode([second!]));
-    expect(banned.choices[0]!.text).not.toBe(greedy.choices[0]!.text);
+    expect(greedy.choices[0].text).toBe(decode([first!]));
+    expect(banned.choices[0].text).toBe(decode([second!]));
+    expect(banned.choices[0].text).not.toBe(greedy.choices[0].text);
   });
 
   it("a stop string spanning two tokens never leaks and the text before it is complete", async () => {
     const full = await complete({ prompt: UPPER, max_tokens: 12, temperature: 0, logprobs: 0 });
-    const tokens = full.choices[0]!.logprobs!.tokens;
-    const text = full.choices[0]!.text;
+    const tokens = full.choices[0].logprobs!.tokens;
+    const text = full.choices[0].text;
     expect(text).toBe("HELLO WORLD");
     // Last two characters before the end of token 3 + first two after it: a stop that crosses a token boundary.
     const boundary = tokens.slice(0, 4).join("").length;
@@ -167,7 +167,7 @@ describe("generation parameters over HTTP", () => {
             .filter((f) => f.startsWith("data: {"))
             .map((f) => (JSON.parse(f.slice(6)) as Completion).choices[0]?.text ?? "")
             .join("")
-        : (JSON.parse(body) as Completion).choices[0]!.text;
+        : (JSON.parse(body) as Completion).choices[0].text;
       expect(got).toBe(text.slice(0, text.indexOf(stop)));
       expect(body).not.toContain(stop.slice(0, 3));
     }

@@ -103,9 +103,9 @@ describe("official openai client", () => {
     expect(answer.usage).toMatchObject({ completion_tokens: 8, total_tokens: answer.usage!.prompt_tokens + 8 });
 
     const completion = await client.completions.create({ model: server.model, prompt: "Count from 3 to 8.", max_tokens: 3, logprobs: 2, temperature: 0, logit_bias: noEos });
-    expect(completion.choices[0]!.logprobs!.tokens).toHaveLength(3);
-    expect(Object.keys(completion.choices[0]!.logprobs!.top_logprobs![0]!)).toHaveLength(2);
-    expect(completion.choices[0]!.finish_reason).toBe("length");
+    expect(completion.choices[0].logprobs!.tokens).toHaveLength(3);
+    expect(Object.keys(completion.choices[0].logprobs!.top_logprobs![0])).toHaveLength(2);
+    expect(completion.choices[0].finish_reason).toBe("length");
   });
 
   it("parses cancelled answers, streamed and not", async () => {
@@ -118,7 +118,7 @@ describe("official openai client", () => {
     );
     await cancelWhenRunning("openai-cancel-plain");
     const answer = await plain;
-    expect(answer.choices[0]!.finish_reason as string).toBe("cancelled");
+    expect(answer.choices[0].finish_reason as string).toBe("cancelled");
     expect(answer.usage!.completion_tokens).toBeLessThan(LONG);
 
     const stream = await client.chat.completions.create(

@@ -57,7 +57,7 @@ describe("reliability with a real engine", () => {
         const events = await readSse(res);
         expect(events.at(-1)!.raw).toBe("[DONE]");
         const last = events.at(-2)!.json!;
-        return last.error ? "error" : ((last.choices as Array<{ finish_reason: string }>)[0]!.finish_reason as string);
+        return last.error ? "error" : ((last.choices as Array<{ finish_reason: string }>)[0].finish_reason as string);
       }),
     );
     // Sorted whole, so a failure shows every outcome rather than one count.

@@ -5,7 +5,6 @@
  * and the process exits 0 with no thread left.
  * Also: bad flags and unservable folders fail at start with one line.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,27 +12,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { eosBan, repoRoot, tinyChat } from "../support/fixtures.ts";
 import { postJson, readSse, type SseEvent } from "../support/live-server.ts";
-
-function startServer(args: string[]): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], { cwd: repoRoot, env: { ...process.env, LOG_LEVEL: "info" } });
-}
-
-/** Collects the child's stdout (never destroying the stream) and waits for lines in it. */
-function stdoutLog(child: ChildProcessWithoutNullStreams): { text: () => string; waitFor: (re: RegExp) => Promise<RegExpExecArray> } {
-  let out = "";
-  child.stdout.on("data", (c) => (out += String(c)));
-  return {
-    text: () => out,
-    async waitFor(re) {
-      for (;;) {
-        const match = re.exec(out);
-        if (match) return match;
-        if (child.exitCode !== null) throw new Error(`server exited: ${out}`);
-        await Promise.race([once(child.stdout, "data"), once(child, "exit")]);
-      }
-    },
-  };
-}
+import { collectOutput, listeningUrl, startServer } from "../support/server-process.ts";
 
 async function runToExit(args: string[]): Promise<{ code: number | null; stderr: string }> {
   const child = startServer(args);
@@ -59,14 +38,14 @@ describe("process life cycle", () => {
       stream: true,
       stream_options: { include_usage: true },
     });
-  const finishReason = (events: SseEvent[]): string => (events.at(-3)!.json!.choices as Array<{ finish_reason: string }>)[0]!.finish_reason;
+  const finishReason = (events: SseEvent[]): string => (events.at(-3)!.json!.choices as Array<{ finish_reason: string }>)[0].finish_reason;
   const completionTokens = (events: SseEvent[]): number => (events.at(-2)!.json!.usage as { completion_tokens: number }).completion_tokens;
 
   it("SIGTERM: 503 for new work at once; in-flight and queued streams still run to their end within the grace period; exit 0", async () => {
     // One row at a time: the first stream runs, the other two wait in the queue when SIGTERM lands.
     const child = startServer(["--model", tinyChat, "--port", "0", "--threads", "1", "--max-batch-size", "1", "--shutdown-grace-ms", "60000"]);
-    const log = stdoutLog(child);
-    const url = (await log.waitFor(/listening at (http:\/\/127\.0\.0\.1:\d+)/i))[1]!;
+    const log = collectOutput(child);
+    const url = await listeningUrl(log);
     const exited = once(child, "exit");
     const [first, ...queued] = await Promise.all([longStream(url), longStream(url), longStream(url)]);
     let refused: number | null = null;
@@ -95,8 +74,8 @@ describe("process life cycle", () => {
 
   it("SIGTERM: a stream still running when the grace period ends is cancelled cleanly (finish_reason, usage, [DONE]); exit 0", async () => {
     const child = startServer(["--model", tinyChat, "--port", "0", "--threads", "1", "--shutdown-grace-ms", "0"]);
-    const log = stdoutLog(child);
-    const url = (await log.waitFor(/listening at (http:\/\/127\.0\.0\.1:\d+)/i))[1]!;
+    const log = collectOutput(child);
+    const url = await listeningUrl(log);
     const exited = once(child, "exit");
     const res = await longStream(url);
     const events = await readSse(res, (_e, i) => {
@@ -134,6 +113,6 @@ describe("process life cycle", () => {
     const reason = stderr.split("\n").filter((l) => l.startsWith("error:"));
     expect(reason).toHaveLength(1);
     expect(reason[0]).toMatch(/CUDA execution provider/);
-    expect(reason[0]).toMatch(/ONNXRUNTIME_NODE_INSTALL=cuda12/);
+    expect(reason[0]).toMatch(/npm run install:cuda/);
   });
 });

@@ -51,20 +51,20 @@ describe("streaming chat over HTTP with a real model", () => {
     expect(id).toMatch(/^chatcmpl-/);
     expect(res.headers.get("x-request-id")).toBe(id);
     for (const c of chunks) expect(c).toMatchObject({ id, object: "chat.completion.chunk", created, model });
-    expect(chunks[0]!.choices).toEqual([{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]);
+    expect(chunks[0].choices).toEqual([{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]);
     const usageChunk = chunks.at(-1)!;
     expect(usageChunk.choices).toEqual([]);
     const finish = chunks.at(-2)! as { choices: Array<{ delta: object; finish_reason: string }> };
-    expect(finish.choices[0]!.delta).toEqual({});
-    expect(finish.choices[0]!.finish_reason).toBe("length");
+    expect(finish.choices[0].delta).toEqual({});
+    expect(finish.choices[0].finish_reason).toBe("length");
     const content = chunks.slice(1, -2) as Array<{ choices: Array<{ delta: { content: string }; finish_reason: null }> }>;
     expect(content.length).toBeGreaterThan(0);
-    const streamed = content.map((c) => c.choices[0]!.delta.content).join("");
+    const streamed = content.map((c) => c.choices[0].delta.content).join("");
 
     const plain = await postJson(`${server.url}/v1/chat/completions`, body);
     const answer = (await plain.json()) as { choices: Array<{ message: { content: string }; finish_reason: string }>; usage: object };
-    expect(answer.choices[0]!.message.content).toBe(streamed);
-    expect(answer.choices[0]!.finish_reason).toBe("length");
+    expect(answer.choices[0].message.content).toBe(streamed);
+    expect(answer.choices[0].finish_reason).toBe("length");
     expect(answer.usage).toEqual(usageChunk.usage);
     expect(usageChunk.usage).toMatchObject({ completion_tokens: 12 });
   });
@@ -98,7 +98,7 @@ describe("streaming chat over HTTP with a real model", () => {
     expect(contentAfterCancel).toBeLessThanOrEqual(cancelledAt - 3);
     const chunks = events.slice(0, -1).map((e) => e.json!);
     expect(events.at(-1)!.raw).toBe("[DONE]");
-    expect((chunks.at(-2)!.choices as Array<{ finish_reason: string }>)[0]!.finish_reason).toBe("cancelled");
+    expect((chunks.at(-2)!.choices as Array<{ finish_reason: string }>)[0].finish_reason).toBe("cancelled");
     expect(chunks.at(-1)!.usage).toEqual((cancelBody as unknown as { usage: object }).usage);
     expect(cancelledAt).toBeLessThan(LONG);
     await released;
@@ -127,7 +127,7 @@ describe("streaming chat over HTTP with a real model", () => {
     const res = await queued;
     expect(res.status).toBe(200);
     const body = (await res.json()) as { choices: Array<{ finish_reason: string; message: { content: string } }>; usage: { completion_tokens: number } };
-    expect(body.choices[0]!.finish_reason).toBe("cancelled");
+    expect(body.choices[0].finish_reason).toBe("cancelled");
     expect(body.usage.completion_tokens).toBe(0);
     for (const r of blockerResponses) {
       const id = r.headers.get("x-request-id")!;
@@ -136,7 +136,7 @@ describe("streaming chat over HTTP with a real model", () => {
       // Still running when cancelled: they held the rows the whole time the third one waited.
       expect(stopped.status).toBe("cancelled");
       const events = await readSse(r);
-      expect((events.at(-2)!.json!.choices as Array<{ finish_reason: string }>)[0]!.finish_reason).toBe("cancelled");
+      expect((events.at(-2)!.json!.choices as Array<{ finish_reason: string }>)[0].finish_reason).toBe("cancelled");
       await released;
     }
   });

@@ -92,8 +92,8 @@ describe("continuous batching gives the answers of batch 1: tiny-chat", () => {
   batchingSuite(tinyChat, {
     // Even rows answer and stop at their own EOS, mid-batch; odd rows have EOS banned and
     // run on to max_tokens (up to 42), so rows leave while others keep decoding.
-    request: (i) => (i % 2 === 0 ? chatRequest(QUESTIONS[i]!, { maxTokens: 12 + 2 * i }) : noEosRequest(tinyChat, QUESTIONS[i]!, 12 + 2 * i)),
-    victim: () => noEosRequest(tinyChat, QUESTIONS[5]!, 450),
+    request: (i) => (i % 2 === 0 ? chatRequest(QUESTIONS[i], { maxTokens: 12 + 2 * i }) : noEosRequest(tinyChat, QUESTIONS[i], 12 + 2 * i)),
+    victim: () => noEosRequest(tinyChat, QUESTIONS[5], 450),
   });
 });
 
@@ -111,8 +111,8 @@ describe.skipIf(!haveFixtures)("continuous batching gives the answers of batch 1
   for (const model of FIXTURES) {
     describe(model, () => {
       batchingSuite(fixturePath(model), {
-        request: (i) => textRequest(prompts[i]!, { maxTokens: 12 + i }),
-        victim: () => textRequest(prompts[5]!, { maxTokens: 200 }),
+        request: (i) => textRequest(prompts[i], { maxTokens: 12 + i }),
+        victim: () => textRequest(prompts[5], { maxTokens: 200 }),
       });
     });
   }
