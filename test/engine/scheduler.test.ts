@@ -93,16 +93,9 @@ function encodingRequest(id: string, maxTokens: number): EngineRequest {
   });
 }
 
+/** A request whose prompt is encoded: admissible. */
 function request(id: string, maxTokens: number, promptLength = 4): EngineRequest {
-  const r = new EngineRequest({
-    id,
-    clientRequestId: undefined,
-    owner: undefined,
-    valid: textRequest("p", { maxTokens }),
-    nextRowId: () => rowId++,
-    onAbandon: () => undefined,
-    onEnded: () => undefined,
-  });
+  const r = encodingRequest(id, maxTokens);
   r.setPrompt(new Int32Array(promptLength), maxTokens);
   return r;
 }
