@@ -1,21 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../src/errors.ts";
 import { COMPLETIONS_DEFAULT_MAX_TOKENS, parseCompletionRequest } from "../../src/protocol/completion-request.ts";
-import type { ProtocolLimits } from "../../src/protocol/request-common.ts";
+import { limits, rejectionBy } from "./helpers.ts";
 
-const limits: ProtocolLimits = { maxN: 4, maxStop: 4, maxTokensCap: null, contextLength: 512, maxPromptTokens: null };
 const base = { model: "tiny-chat", prompt: "Once upon" };
 
-function rejection(body: unknown, lim = limits): ApiError {
-  try {
-    parseCompletionRequest(body, lim);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ApiError);
-    expect((err as ApiError).status).toBe(400);
-    return err as ApiError;
-  }
-  throw new Error(`accepted: ${JSON.stringify(body).slice(0, 200)}`);
-}
+const rejection = rejectionBy(parseCompletionRequest);
 
 describe("prompt", () => {
   it("string, token ids, and one-element batches", () => {
