@@ -90,6 +90,11 @@ export function presenceFrequencyPenalty(presence: number, frequency: number): L
 export function temperature(t: number): LogitsProcessor {
   const inverse = 1 / t;
   return (logits) => {
+    // t >= 1 cannot overflow a sanitized row: skip the extra pass over the vocabulary.
+    if (inverse <= 1) {
+      for (let i = 0; i < logits.length; i++) logits[i] *= inverse;
+      return;
+    }
     let max = NEG;
     let largest = 0;
     for (let i = 0; i < logits.length; i++) {
