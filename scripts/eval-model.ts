@@ -5,11 +5,13 @@
  *
  *   npm run eval                       # models/tiny-chat
  *   npm run eval -- --model DIR --heldout FILE --limit 20
+ *   npm run eval -- --dtype q4          # the folder's q4 file (npm run optimize writes it)
  */
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pino from "pino";
+import { defaultConfig } from "../src/config.ts";
 import { OnnxEngine } from "../src/engine/onnx-engine.ts";
 import type { ChatMessage, ValidGenerationRequest } from "../src/domain.ts";
 
@@ -22,6 +24,7 @@ interface HeldoutItem {
 const { values } = parseArgs({
   options: {
     model: { type: "string", default: "models/tiny-chat" },
+    dtype: { type: "string", default: "fp32" },
     heldout: { type: "string" },
     limit: { type: "string" },
     "max-tokens": { type: "string", default: "48" },
@@ -41,18 +44,10 @@ for (const item of items) {
   bySkill.set(item.skill, list);
 }
 
+const dtype = values.dtype;
+if (dtype !== "fp32" && dtype !== "q8" && dtype !== "q4") throw new Error(`--dtype: expected fp32, q8 or q4, got ${dtype}`);
 const engine = await OnnxEngine.create({
-  modelPath,
-  modelName: null,
-  device: "cpu",
-  workers: 1,
-  threads: 2,
-  maxBatchSize: 32,
-  maxQueue: 100_000,
-  maxPromptTokens: null,
-  prefillChunk: 512,
-  ortSpinning: "auto",
-  maxTokensInFlight: 1 << 20,
+  ...defaultConfig({ modelPath, dtype, threads: 2, maxBatchSize: 32, maxQueue: 100_000, maxTokensInFlight: 1 << 20 }),
   logger: pino({ level: "warn" }),
 });
 
@@ -89,7 +84,7 @@ for (const [skill, list] of bySkill) {
 }
 await engine.close(0);
 
-console.log(`\nHeld-out accuracy of ${modelPath} (greedy, through the server's engine, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+console.log(`\nHeld-out accuracy of ${modelPath}, ${dtype} (greedy, through the server's engine, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
 console.log("| skill | correct | total | accuracy |");
 console.log("|---|---:|---:|---:|");
 for (const r of rows) console.log(`| ${r.skill} | ${r.correct} | ${r.total} | ${((100 * r.correct) / r.total).toFixed(1)}% |`);

@@ -81,6 +81,13 @@ const OPTIONS = {
     help: "model id served in /v1/models and required in requests",
     schema: z.string().trim().min(1, { error: "expected a non-empty name" }).nullable(),
   }),
+  dtype: option({
+    flag: "dtype",
+    env: "DTYPE",
+    default: "fp32",
+    help: "which model file: fp32 (onnx/model.onnx), q8 (model_quantized.onnx) or q4 (model_q4.onnx); npm run optimize writes q8/q4",
+    schema: z.enum(["fp32", "q8", "q4"], { error: "expected fp32, q8 or q4" }),
+  }),
   host: option({
     flag: "host",
     env: "HOST",
@@ -221,6 +228,7 @@ export type Device = ServerConfig["device"];
 export type ThreadSetting = ServerConfig["threads"];
 export type SpinningSetting = ServerConfig["ortSpinning"];
 export type LogLevel = ServerConfig["logLevel"];
+export type ModelDtype = ServerConfig["dtype"];
 
 export type ParsedCommandLine = { kind: "help"; text: string } | { kind: "config"; config: ServerConfig };
 

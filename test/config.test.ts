@@ -102,6 +102,13 @@ describe("parseConfig", () => {
     ]);
   });
 
+  it("takes the model file's dtype as fp32 (default), q8 or q4, from the flag or DTYPE", () => {
+    expect(config([]).dtype).toBe("fp32");
+    expect(config(["--dtype", "q4"]).dtype).toBe("q4");
+    expect(config([], { DTYPE: "q8" }).dtype).toBe("q8");
+    expect(errorOf(["--dtype", "int3"])).toBe('--dtype: expected fp32, q8 or q4, got "int3"');
+  });
+
   it("takes threads as auto or a positive integer", () => {
     expect(config(["--threads", "auto"]).threads).toBe("auto");
     expect(config([], { THREADS: "2" }).threads).toBe(2);

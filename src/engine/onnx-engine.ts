@@ -25,6 +25,7 @@ export type OnnxEngineOptions = Pick<
   ServerConfig,
   | "modelPath"
   | "modelName"
+  | "dtype"
   | "device"
   | "workers"
   | "threads"
@@ -65,7 +66,7 @@ export class OnnxEngine implements Engine {
     this.scheduler.on("released", (id) => this.released.emit("released", id));
     this.scheduler.on("stepFailed", (error) => options.logger.error({ err: error }, "model step failed"));
     const { device, threads, prefillChunk, ortSpinning } = options;
-    const init = { modelPath: folder.dir, device, threads, prefillChunk, ortSpinning };
+    const init = { modelPath: folder.dir, dtype: folder.dtype, device, threads, prefillChunk, ortSpinning };
     this.pool = new WorkerPool({ init, size: options.workers, logger: options.logger });
     this.pool.on("ready", (worker) => {
       this.scheduler.addRunner(worker);
@@ -76,7 +77,7 @@ export class OnnxEngine implements Engine {
 
   /** Loads the folder and starts every worker; rejects with the reason when the model cannot be served. */
   static async create(options: OnnxEngineOptions): Promise<OnnxEngine> {
-    const engine = new OnnxEngine(loadModelFolder(options.modelPath), options);
+    const engine = new OnnxEngine(loadModelFolder(options.modelPath, options.dtype), options);
     const info = await engine.pool.start();
     engine.limits = {
       contextLength: engine.folder.contextLength,
@@ -92,7 +93,7 @@ export class OnnxEngine implements Engine {
     });
     const { folder } = engine;
     options.logger.info(
-      { model: engine.model.id, layout: folder.layout, onnx: folder.onnxPath, eos: folder.special.eos, eosSource: folder.special.eosSource, ...info },
+      { model: engine.model.id, layout: folder.layout, dtype: folder.dtype, onnx: folder.onnxPath, eos: folder.special.eos, eosSource: folder.special.eosSource, ...info },
       "model loaded",
     );
     return engine;

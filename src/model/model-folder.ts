@@ -4,8 +4,9 @@
  * the main thread and every worker share. Tensor names and dtypes are NOT decided
  * here: they come from the ONNX session's own metadata (worker/io-spec.ts).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import type { ModelDtype } from "../config.ts";
 import { ModelLoadError } from "./model-load-error.ts";
 import { asNumber, asObject, readJsonObject, type JsonObject } from "./json-file.ts";
 import { resolveSpecialIds, type SpecialIds } from "./special-ids.ts";
@@ -17,6 +18,8 @@ export interface ModelFolder {
   /** Folder basename: the default served model id. */
   name: string;
   layout: ModelLayout;
+  /** Which of the folder's files is served (--dtype). */
+  dtype: ModelDtype;
   onnxPath: string;
   tokenizerPath: string;
   tokenizerConfig: JsonObject;
@@ -30,7 +33,8 @@ export interface ModelFolder {
   special: SpecialIds;
 }
 
-export function loadModelFolder(path: string): ModelFolder {
+/** `dtype` picks the ONNX file when a folder holds several (see DTYPE_FILES). */
+export function loadModelFolder(path: string, dtype: ModelDtype = "fp32"): ModelFolder {
   const dir = resolve(path);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new ModelLoadError(dir, "model folder not found");
@@ -48,7 +52,7 @@ export function loadModelFolder(path: string): ModelFolder {
   }
   const genaiModel = asObject(genai?.model);
   const genaiDecoder = asObject(genaiModel?.decoder);
-  const onnxPath = layout === "genai" ? genaiOnnxPath(dir, genaiDecoder) : optimumOnnxPath(dir);
+  const onnxPath = layout === "genai" ? genaiOnnxPath(dir, genaiDecoder, dtype) : optimumOnnxPath(dir, dtype);
 
   const textConfig = asObject(config?.text_config) ?? config;
   const configFile = join(dir, layout === "genai" ? "genai_config.json" : "config.json");
@@ -58,6 +62,7 @@ export function loadModelFolder(path: string): ModelFolder {
     dir,
     name: basename(dir),
     layout,
+    dtype,
     onnxPath,
     tokenizerPath,
     tokenizerConfig,
@@ -96,17 +101,37 @@ function readDimensions(configFile: string, textConfig: JsonObject | null, genai
   };
 }
 
-function optimumOnnxPath(dir: string): string {
-  const onnxDir = join(dir, "onnx");
-  if (!existsSync(onnxDir)) throw new ModelLoadError(onnxDir, "missing (the Optimum layout keeps the model in onnx/model*.onnx)");
-  const candidates = readdirSync(onnxDir).filter((f) => /^(model|decoder_model_merged).*\.onnx$/.test(f)).sort();
-  // Prefer the full-precision export when several variants sit side by side.
-  const preferred = ["model.onnx", "decoder_model_merged.onnx"].find((f) => candidates.includes(f)) ?? candidates[0];
-  if (!preferred) throw new ModelLoadError(onnxDir, "no model*.onnx file");
-  return join(onnxDir, preferred);
+/**
+ * The file of each dtype, by the names transformers.js and Optimum give them
+ * (the plain export, or a merged decoder). A folder may hold several side by
+ * side; --dtype chooses, and a missing one is a start-up error that lists
+ * the dtypes the folder has, never a silent pick of another file.
+ */
+const DTYPE_FILES: Record<ModelDtype, readonly string[]> = {
+  fp32: ["model.onnx", "decoder_model_merged.onnx"],
+  q8: ["model_quantized.onnx", "decoder_model_merged_quantized.onnx"],
+  q4: ["model_q4.onnx", "decoder_model_merged_q4.onnx"],
+};
+
+function dtypeFile(dir: string, dtype: ModelDtype, where: string): string {
+  const present = (d: ModelDtype): string | undefined => DTYPE_FILES[d].find((f) => existsSync(join(dir, f)));
+  const file = present(dtype);
+  if (file) return join(dir, file);
+  const available = (Object.keys(DTYPE_FILES) as ModelDtype[]).filter((d) => present(d) !== undefined);
+  const hint = available.length > 0 ? `; this folder has ${available.join(", ")} (start with --dtype ${available[0]})` : "";
+  const make = dtype === "fp32" ? "" : ` (npm run optimize -- --model <folder> --dtype ${dtype} writes it)`;
+  throw new ModelLoadError(where, `no ${dtype} model: expected ${DTYPE_FILES[dtype].join(" or ")}${make}${hint}`);
 }
 
-function genaiOnnxPath(dir: string, decoder: JsonObject | null): string {
+function optimumOnnxPath(dir: string, dtype: ModelDtype): string {
+  const onnxDir = join(dir, "onnx");
+  if (!existsSync(onnxDir)) throw new ModelLoadError(onnxDir, "missing (the Optimum layout keeps the model in onnx/model*.onnx)");
+  return dtypeFile(onnxDir, dtype, onnxDir);
+}
+
+/** fp32 is the file genai_config.json names; q8/q4 are the optimizer's files beside it. */
+function genaiOnnxPath(dir: string, decoder: JsonObject | null, dtype: ModelDtype): string {
+  if (dtype !== "fp32") return dtypeFile(dir, dtype, dir);
   const filename = typeof decoder?.filename === "string" ? decoder.filename : "model.onnx";
   if (basename(filename) !== filename) {
     throw new ModelLoadError(join(dir, "genai_config.json"), `model.decoder.filename must be a file name, got "${filename}"`);

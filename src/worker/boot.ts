@@ -21,7 +21,7 @@ export interface WorkerParts {
 }
 
 export async function bootWorker(init: WorkerInit): Promise<WorkerParts> {
-  const folder = loadModelFolder(init.modelPath);
+  const folder = loadModelFolder(init.modelPath, init.dtype);
   const tokenizer = loadTokenizer(folder);
   const template = folder.chatTemplate
     ? compileChatTemplate(folder.chatTemplate, folder.tokenizerConfig, `${folder.dir}/tokenizer_config.json`)

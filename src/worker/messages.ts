@@ -7,7 +7,7 @@ import type { ServerConfig } from "../config.ts";
 import type { PromptInput, SamplingParams, TokenLogprob } from "../domain.ts";
 import type { SerializedError } from "../errors.ts";
 
-export type WorkerInit = Pick<ServerConfig, "modelPath" | "device" | "threads" | "prefillChunk" | "ortSpinning"> & {
+export type WorkerInit = Pick<ServerConfig, "modelPath" | "dtype" | "device" | "threads" | "prefillChunk" | "ortSpinning"> & {
   /** Cores this worker may use: what "auto" threads means for a model that is not small. */
   cores: number;
 };
