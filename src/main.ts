@@ -11,6 +11,12 @@ import { createLogger } from "./logger.ts";
 import { ModelLoadError } from "./model/model-load-error.ts";
 
 async function main(): Promise<void> {
+  if (process.argv[2] === "optimize") {
+    // A one-off model tool, not the server: loaded only when asked for.
+    const { runOptimizeCli } = await import("./optimize/optimize-cli.ts");
+    process.exitCode = runOptimizeCli(process.argv.slice(3));
+    return;
+  }
   let config: ServerConfig;
   try {
     const parsed = parseConfig(process.argv.slice(2), process.env);
