@@ -146,3 +146,76 @@ export function maxAbsDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
   for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i] - y[i]));
   return max;
 }
+
+/**
+ * A tied LM head as exporters write it: the embedding table E [V][H] feeds
+ * a Gather (ids -> hidden) and, through Transpose, the head MatMul
+ * (hidden -> logits). Inputs: ids int64 [1, T]; output: logits [1, T, V].
+ */
+export function tiedHeadModel(table: Float32Array, vocab: number, hidden: number): ModelProto {
+  return model({
+    name: "g",
+    node: [
+      { op_type: "Gather", input: ["E", "ids"], output: ["h"], name: "embed" },
+      { op_type: "Transpose", input: ["E"], output: ["Et"], name: "tie", attribute: [{ name: "perm", type: 7, ints: [1, 0] }] },
+      { op_type: "MatMul", input: ["h", "Et"], output: ["logits"], name: "lm_head" },
+    ],
+    initializer: [tensor("E", FLOAT, [vocab, hidden], bytes(table))],
+    input: [valueInfo("ids", 7, [1, "T"])],
+    output: [valueInfo("logits", FLOAT, [1, "T", vocab])],
+  });
+}
+
+/**
+ * An If whose two branches each hold a MatMul reading the same outer
+ * initializer W (scoping as in Optimum's merged decoders): Y = A x W when
+ * `flag`, else Y = A x W x 1 (a second MatMul on the branch's own weight).
+ */
+export function ifModel(weight: Float32Array, k: number, n: number): ModelProto {
+  const branch = (name: string, extra: boolean): object => ({
+    name,
+    node: extra
+      ? [
+          { op_type: "MatMul", input: ["A", "W"], output: [`${name}_t`], name: `${name}_mm` },
+          { op_type: "MatMul", input: [`${name}_t`, `${name}_I`], output: [`${name}_y`], name: `${name}_mm2` },
+        ]
+      : [{ op_type: "MatMul", input: ["A", "W"], output: [`${name}_y`], name: `${name}_mm` }],
+    initializer: extra ? [tensor(`${name}_I`, FLOAT, [n, n], bytes(identity(n)))] : [],
+    output: [valueInfo(`${name}_y`, FLOAT, ["M", n])],
+  });
+  return model({
+    name: "g",
+    node: [
+      {
+        op_type: "If",
+        input: ["flag"],
+        output: ["Y"],
+        name: "branch",
+        attribute: [
+          { name: "then_branch", type: 5, g: branch("then", false) },
+          { name: "else_branch", type: 5, g: branch("else", true) },
+        ],
+      },
+    ],
+    initializer: [tensor("W", FLOAT, [k, n], bytes(weight))],
+    input: [valueInfo("A", FLOAT, ["M", k]), valueInfo("flag", 9, [])],
+    output: [valueInfo("Y", FLOAT, ["M", n])],
+  });
+}
+
+function identity(n: number): Float32Array {
+  const m = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) m[i * n + i] = 1;
+  return m;
+}
+
+/** Runs a model with arbitrary feeds and returns every output. */
+export async function runAll(m: ModelProto, feeds: Record<string, ort.Tensor>): Promise<Record<string, Float32Array>> {
+  const session = await ort.InferenceSession.create(encodeModel(m));
+  try {
+    const out = await session.run(feeds);
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data as Float32Array]));
+  } finally {
+    await session.release();
+  }
+}

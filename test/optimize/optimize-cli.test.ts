@@ -1,0 +1,82 @@
+/**
+ * The `optimize` command as a user meets it: arguments, the files it
+ * writes and refuses to overwrite, the summary, and one-line errors.
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runOptimizeCli, type CliIo } from "../../src/optimize/optimize-cli.ts";
+import { outputPathFor } from "../../src/optimize/dtypes.ts";
+import { tinyChat } from "../support/fixtures.ts";
+import { removeTempCopy, tempCopy } from "./support/optimized-copy.ts";
+
+function run(args: string[]): { code: number; out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l) };
+  return { code: runOptimizeCli(args, io), out, err };
+}
+
+describe("optimize CLI", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = tempCopy(tinyChat);
+  });
+  afterAll(() => removeTempCopy(dir));
+
+  it("names outputs as transformers.js does, beside the input", () => {
+    expect(outputPathFor("/m/onnx/model.onnx", "q4")).toBe("/m/onnx/model_q4.onnx");
+    expect(outputPathFor("/m/onnx/model.onnx", "q8")).toBe("/m/onnx/model_quantized.onnx");
+    expect(outputPathFor("/m/decoder_model_merged.onnx", "q4")).toBe("/m/decoder_model_merged_q4.onnx");
+    expect(outputPathFor("/m/past.onnx", "q8")).toBe("/m/past_quantized.onnx");
+  });
+
+  it("q8 on a model folder: writes onnx/model_quantized.onnx and prints what it did", () => {
+    const { code, out, err } = run(["--model", dir, "--dtype", "q8"]);
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    const text = out.join("\n");
+    expect(text).toContain("format: q8, 8-bit MatMulNBits, block 32, symmetric, accuracy_level 4");
+    expect(text).toMatch(/MatMuls quantized: 43 \(weights [\d.]+ MB -> [\d.]+ MB\)/);
+    expect(text).toContain("MatMuls left as they were: 12");
+    expect(text).toContain("6 x weight is computed by Reshape, not a constant");
+    expect(text).toMatch(/size: 10\.6 MB -> [\d.]+ MB/);
+    expect(text).toContain(join(dir, "onnx/model_quantized.onnx"));
+    expect(statSync(join(dir, "onnx/model_quantized.onnx")).size).toBeGreaterThan(1_000_000);
+  });
+
+  it("refuses to replace an existing output unless --force", () => {
+    const target = join(dir, "onnx/model_quantized.onnx");
+    const before = readFileSync(target);
+    const again = run(["--model", dir, "--dtype", "q8"]);
+    expect(again.code).toBe(1);
+    expect(again.err).toEqual([`error: ${target}: already exists; pass --force to replace it`]);
+    expect(readFileSync(target).equals(before)).toBe(true);
+    const forced = run(["--model", dir, "--dtype", "q8", "--force"]);
+    expect(forced.code).toBe(0);
+    expect(readFileSync(target).equals(before)).toBe(true); // deterministic
+  });
+
+  it("q4 with --model naming the .onnx file itself", () => {
+    const { code } = run(["--model", join(dir, "onnx/model.onnx"), "--dtype", "q4"]);
+    expect(code).toBe(0);
+    expect(existsSync(join(dir, "onnx/model_q4.onnx"))).toBe(true);
+    expect(readFileSync(join(dir, "onnx/model.onnx")).equals(readFileSync(join(tinyChat, "onnx/model.onnx")))).toBe(true);
+  });
+
+  it("bad arguments: exit code 2 with the usage", () => {
+    for (const args of [[], ["--model", dir], ["--model", dir, "--dtype", "q3"], ["--model", dir, "--dtype", "q4", "--bogus"]]) {
+      const { code, err } = run(args);
+      expect(code).toBe(2);
+      expect(err.join("\n")).toContain("usage: onnx-openai-server optimize");
+    }
+    expect(run(["--help"]).code).toBe(0);
+  });
+
+  it("a folder that is not a model: one line, exit code 1", () => {
+    const { code, err } = run(["--model", join(dir, "eval"), "--dtype", "q4"]);
+    expect(code).toBe(1);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(/^error: .*eval/);
+  });
+});

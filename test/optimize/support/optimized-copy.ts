@@ -1,0 +1,40 @@
+/**
+ * Optimizes a temporary copy of a model folder (tests never write into
+ * models/ or the read-only fixtures) and opens runners on the float file
+ * and on the optimized one, through the server's own ModelRunner.
+ */
+import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { loadModelFolder, type ModelFolder } from "../../../src/model/model-folder.ts";
+import { outputPathFor, quantizeOptionsFor, type OptimizeDtype } from "../../../src/optimize/dtypes.ts";
+import { optimizeModelFile, type OptimizeResult } from "../../../src/optimize/optimize-model.ts";
+import { ModelRunner } from "../../../src/worker/model-runner.ts";
+
+export function tempCopy(modelDir: string): string {
+  const root = mkdtempSync(join(tmpdir(), "optimize-test-"));
+  const dir = join(root, basename(modelDir));
+  cpSync(modelDir, dir, { recursive: true });
+  makeWritable(dir); // the fixtures are read-only
+  return dir;
+}
+
+function makeWritable(path: string): void {
+  chmodSync(path, statSync(path).isDirectory() ? 0o755 : 0o644);
+  if (statSync(path).isDirectory()) for (const f of readdirSync(path)) makeWritable(join(path, f));
+}
+
+export function removeTempCopy(dir: string): void {
+  rmSync(join(dir, ".."), { recursive: true, force: true });
+}
+
+export function optimizeFolder(dir: string, dtype: OptimizeDtype): { folder: ModelFolder; result: OptimizeResult } {
+  const folder = loadModelFolder(dir);
+  const result = optimizeModelFile(folder.onnxPath, outputPathFor(folder.onnxPath, dtype), quantizeOptionsFor(dtype));
+  // Until model-folder.ts picks a dtype itself, point the folder at the optimized file.
+  return { folder: { ...folder, onnxPath: result.output.path }, result };
+}
+
+export function openRunner(folder: ModelFolder): Promise<ModelRunner> {
+  return ModelRunner.create(folder, { device: "cpu", threads: 1 });
+}
