@@ -1,6 +1,6 @@
 /**
- * The two outputs the optimizer makes, under transformers.js' file names so
- * that the same folder serves both runtimes: q8 -> <stem>_quantized.onnx,
+ * The two outputs the optimizer makes, under transformers.js' file names,
+ * which the server's --dtype also reads: q8 -> <stem>_quantized.onnx,
  * q4 -> <stem>_q4.onnx (onnx/model.onnx -> onnx/model_q4.onnx), and the
  * MatMulNBits format each uses, with the measurements behind it.
  */
@@ -41,8 +41,15 @@ export function quantizeOptionsFor(dtype: OptimizeDtype): QuantizeOptions {
   return { bits: dtype === "q4" ? 4 : 8, blockSize: BLOCK_SIZE, symmetric: dtype === "q8", accuracyLevel: ACCURACY_LEVEL };
 }
 
+/**
+ * Stems the server's --dtype looks for (model-folder.ts): the plain export
+ * and Optimum's merged decoder keep theirs; any other name (a genai folder's
+ * past.onnx, say) becomes "model", so `--dtype q4` finds model_q4.onnx.
+ */
+const SERVED_STEMS = ["model", "decoder_model_merged"];
+
 /** onnx/model.onnx -> onnx/model_q4.onnx (q4) or onnx/model_quantized.onnx (q8), beside the input. */
 export function outputPathFor(inputPath: string, dtype: OptimizeDtype): string {
   const stem = basename(inputPath).replace(/\.onnx$/, "");
-  return join(dirname(inputPath), `${stem}${SUFFIX[dtype]}.onnx`);
+  return join(dirname(inputPath), `${SERVED_STEMS.includes(stem) ? stem : "model"}${SUFFIX[dtype]}.onnx`);
 }

@@ -28,11 +28,13 @@ export function removeTempCopy(dir: string): void {
   rmSync(join(dir, ".."), { recursive: true, force: true });
 }
 
+/** Optimizes the folder's fp32 file, then loads the folder as the server's --dtype would. */
 export function optimizeFolder(dir: string, dtype: OptimizeDtype): { folder: ModelFolder; result: OptimizeResult } {
-  const folder = loadModelFolder(dir);
-  const result = optimizeModelFile(folder.onnxPath, outputPathFor(folder.onnxPath, dtype), quantizeOptionsFor(dtype));
-  // Until model-folder.ts picks a dtype itself, point the folder at the optimized file.
-  return { folder: { ...folder, onnxPath: result.output.path }, result };
+  const input = loadModelFolder(dir).onnxPath;
+  const result = optimizeModelFile(input, outputPathFor(input, dtype), quantizeOptionsFor(dtype));
+  const folder = loadModelFolder(dir, dtype);
+  if (folder.onnxPath !== result.output.path) throw new Error(`--dtype ${dtype} serves ${folder.onnxPath}, not ${result.output.path}`);
+  return { folder, result };
 }
 
 export function openRunner(folder: ModelFolder): Promise<ModelRunner> {
