@@ -1,6 +1,7 @@
 /**
  * Optimizes a temporary copy of a model folder (tests never write into
- * models/ or the read-only fixtures) and opens runners on the float file
+ * models/ or the read-only fixtures), without the q8/q4 files the folder
+ * may already ship, and opens runners on the float file
  * and on the optimized one, through the server's own ModelRunner.
  */
 import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -11,10 +12,13 @@ import { outputPathFor, quantizeOptionsFor, type OptimizeDtype } from "../../../
 import { optimizeModelFile, type OptimizeResult } from "../../../src/optimize/optimize-model.ts";
 import { ModelRunner } from "../../../src/worker/model-runner.ts";
 
+/** Files the optimizer writes: the copy leaves them out, so each test makes its own. */
+const OPTIMIZER_OUTPUT = /_(q4|quantized)\.onnx(_data)?$/;
+
 export function tempCopy(modelDir: string): string {
   const root = mkdtempSync(join(tmpdir(), "optimize-test-"));
   const dir = join(root, basename(modelDir));
-  cpSync(modelDir, dir, { recursive: true });
+  cpSync(modelDir, dir, { recursive: true, filter: (src) => !OPTIMIZER_OUTPUT.test(src) });
   makeWritable(dir); // the fixtures are read-only
   return dir;
 }
