@@ -106,6 +106,13 @@ export function quantizeMatMuls(model: ModelProto, readWeights: WeightReader, op
     });
   });
 
+  // Model-local function bodies see their weights only as function inputs: nothing to quantize there.
+  for (const f of model.functions) {
+    for (const node of f.node) {
+      if (node.op_type === "MatMul") report.left.push({ node: `${f.name}/${node.name || node.output[0]}`, reason: "inside a model-local function, not rewritten" });
+    }
+  }
+
   if (report.quantized.length > 0) {
     report.removedInitializers = removeDeadWeights(model, bypassed, candidates);
     if (!model.opset_import.some((o) => o.domain === MS_DOMAIN)) model.opset_import.push(newOpsetId(MS_DOMAIN, 1));

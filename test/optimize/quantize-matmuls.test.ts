@@ -164,3 +164,15 @@ describe("quantizeMatMuls", () => {
     expect(m.opset_import).toHaveLength(1);
   });
 });
+
+describe("quantizeMatMuls: model-local functions", () => {
+  it("a MatMul inside a function body is reported as left, the body untouched", () => {
+    const m = matMulModel(randomMatrix(32, 8, 1), 32, 8);
+    m.functions = [{ name: "proj", domain: "local", input: ["x", "w"], output: ["y"], node: [{ op_type: "MatMul", input: ["x", "w"], output: ["y"], name: "inner" }] }] as never;
+    const copy = decodeModel(encodeModel(m)); // through the wire, as a file would come
+    const report = quantizeMatMuls(copy, read, Q4);
+    expect(report.quantized.map((q) => q.node)).toEqual(["matmul"]);
+    expect(report.left).toEqual([{ node: "proj/inner", reason: "inside a model-local function, not rewritten" }]);
+    expect(copy.functions[0].node[0]).toMatchObject({ op_type: "MatMul", input: ["x", "w"], name: "inner" });
+  });
+});
