@@ -1,16 +1,23 @@
 /**
- * The two outputs the optimizer makes, under transformers.js' file names,
+ * The outputs the optimizer makes, under transformers.js' file names,
  * which the server's --dtype also reads: q8 -> <stem>_quantized.onnx,
  * q4 -> <stem>_q4.onnx (onnx/model.onnx -> onnx/model_q4.onnx), and the
  * MatMulNBits format each uses, with the measurements behind it.
+ *
+ * --fuse writes the same q8/q4 names (a fused q4 file is what --dtype q4
+ * serves), plus one fp32 file no dtype of the server names yet:
+ * fp32 -> <stem>_fused.onnx.
  */
 import { basename, dirname, join } from "node:path";
 import type { QuantizeOptions } from "./quantize-matmuls.ts";
 
 export type OptimizeDtype = "q4" | "q8";
 export const OPTIMIZE_DTYPES: readonly OptimizeDtype[] = ["q4", "q8"];
+/** What --fuse takes: the quantized formats, or fp32 (fused, not quantized). */
+export type FuseDtype = OptimizeDtype | "fp32";
+export const FUSE_DTYPES: readonly FuseDtype[] = ["q4", "q8", "fp32"];
 
-const SUFFIX: Record<OptimizeDtype, string> = { q4: "_q4", q8: "_quantized" };
+const SUFFIX: Record<FuseDtype, string> = { q4: "_q4", q8: "_quantized", fp32: "_fused" };
 
 /**
  * Block size 32: ORT's int8-compute kernels take 16..256; 32 keeps the
@@ -48,8 +55,8 @@ export function quantizeOptionsFor(dtype: OptimizeDtype): QuantizeOptions {
  */
 const SERVED_STEMS = ["model", "decoder_model_merged"];
 
-/** onnx/model.onnx -> onnx/model_q4.onnx (q4) or onnx/model_quantized.onnx (q8), beside the input. */
-export function outputPathFor(inputPath: string, dtype: OptimizeDtype): string {
+/** onnx/model.onnx -> onnx/model_q4.onnx (q4), onnx/model_quantized.onnx (q8) or onnx/model_fused.onnx (fused fp32), beside the input. */
+export function outputPathFor(inputPath: string, dtype: FuseDtype): string {
   const stem = basename(inputPath).replace(/\.onnx$/, "");
   return join(dirname(inputPath), `${SERVED_STEMS.includes(stem) ? stem : "model"}${SUFFIX[dtype]}.onnx`);
 }

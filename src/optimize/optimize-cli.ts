@@ -1,26 +1,36 @@
 /**
- * `onnx-openai-server optimize --model DIR --dtype q4|q8 [--force]`
+ * `onnx-openai-server optimize --model DIR --dtype q4|q8|fp32 [--fuse] [--force]`
  * (also `npm run optimize -- …`): quantizes the model folder's ONNX file
- * once, writing the q4/q8 file beside it, and prints what it did. Errors are
- * one line on stderr with a non-zero exit code, never a stack trace.
+ * once, and with --fuse also rewrites its decoder layers into ONNX
+ * Runtime's fused ops, writing the result beside it, and prints what it
+ * did. Errors are one line on stderr with a non-zero exit code, never a
+ * stack trace.
  */
 import { existsSync, statSync } from "node:fs";
-import { basename, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { loadModelFolder } from "../model/model-folder.ts";
 import { ModelLoadError } from "../model/model-load-error.ts";
-import { OPTIMIZE_DTYPES, outputPathFor, quantizeOptionsFor, type OptimizeDtype } from "./dtypes.ts";
-import { optimizeModelFile, type OptimizeResult } from "./optimize-model.ts";
+import { FUSE_DTYPES, OPTIMIZE_DTYPES, outputPathFor, quantizeOptionsFor, type FuseDtype, type OptimizeDtype } from "./dtypes.ts";
+import { fuseModelFile } from "./fuse/fuse-model.ts";
+import { optimizeModelFile } from "./optimize-model.ts";
 import { OptimizeError } from "./optimize-error.ts";
-import type { QuantizeOptions } from "./quantize-matmuls.ts";
+import { summary } from "./optimize-summary.ts";
 
-export const OPTIMIZE_USAGE = `usage: onnx-openai-server optimize --model DIR --dtype q4|q8 [--force]
+export { summary };
+
+export const OPTIMIZE_USAGE = `usage: onnx-openai-server optimize --model DIR --dtype q4|q8|fp32 [--fuse] [--force]
 
 Quantizes every MatMul with a constant weight to ONNX Runtime's MatMulNBits
 (block 32, int8 compute) and writes the result beside the model's ONNX file:
   --dtype q4  ->  onnx/model_q4.onnx         (4-bit weights)
   --dtype q8  ->  onnx/model_quantized.onnx  (8-bit weights)
 The original file is never changed. --model may also name an .onnx file.
+  --fuse      first rebuild a Llama/Mistral/Qwen2 decoder with ONNX Runtime's
+              fused ops (GroupQueryAttention with rotary, SimplifiedLayer-
+              Normalization, packed q|k|v), written only once it matches the
+              original on probe inputs; otherwise it says why and writes the
+              quantize-only file. With --fuse, --dtype fp32 writes the fused,
+              unquantized graph to onnx/model_fused.onnx.
   --force     replace an existing output file`;
 
 export interface CliIo {
@@ -33,34 +43,105 @@ const stdio: CliIo = {
   err: (line) => process.stderr.write(`${line}\n`),
 };
 
-/** Runs the command; returns the exit code (0 done, 1 refused or failed, 2 bad arguments). */
-export function runOptimizeCli(argv: string[], io: CliIo = stdio): number {
-  let args: { model?: string; dtype?: string; force?: boolean; help?: boolean };
+type Command = { kind: "exit"; code: number } | { kind: "run"; model: string; dtype: FuseDtype; fuse: boolean; force: boolean };
+
+/**
+ * Runs the command; returns the exit code (0 done, 1 refused or failed, 2
+ * bad arguments). --fuse must await ONNX Runtime (the proof runs both
+ * graphs), and main.ts assigns this function's result to process.exitCode
+ * without awaiting it: the fused path therefore returns undefined and sets
+ * process.exitCode itself when it ends. Callers that can await use
+ * runOptimizeCommand.
+ */
+export function runOptimizeCli(argv: string[], io: CliIo = stdio): number | undefined {
+  const command = parse(argv, io);
+  if (command.kind === "exit") return command.code;
+  if (!command.fuse) return runQuantize(command, io);
+  void runFuse(command, io).then((code) => {
+    process.exitCode = code;
+  });
+  return undefined;
+}
+
+/** The whole command, awaitable, --fuse or not. */
+export async function runOptimizeCommand(argv: string[], io: CliIo = stdio): Promise<number> {
+  const command = parse(argv, io);
+  if (command.kind === "exit") return command.code;
+  return command.fuse ? runFuse(command, io) : runQuantize(command, io);
+}
+
+function parse(argv: string[], io: CliIo): Command {
+  let args: { model?: string; dtype?: string; force?: boolean; fuse?: boolean; help?: boolean };
   try {
     args = parseArgs({
       args: argv,
-      options: { model: { type: "string" }, dtype: { type: "string" }, force: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      options: {
+        model: { type: "string" },
+        dtype: { type: "string" },
+        force: { type: "boolean" },
+        fuse: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
       strict: true,
     }).values;
   } catch (error) {
     io.err(`error: ${(error as Error).message}\n${OPTIMIZE_USAGE}`);
-    return 2;
+    return { kind: "exit", code: 2 };
   }
   if (args.help) {
     io.out(OPTIMIZE_USAGE);
-    return 0;
+    return { kind: "exit", code: 0 };
   }
-  if (!args.model || !args.dtype || !OPTIMIZE_DTYPES.includes(args.dtype as OptimizeDtype)) {
-    io.err(`error: ${!args.model ? "--model is required" : `--dtype must be one of ${OPTIMIZE_DTYPES.join(", ")}`}\n${OPTIMIZE_USAGE}`);
-    return 2;
+  const fuse = args.fuse === true;
+  const allowed: readonly string[] = fuse ? FUSE_DTYPES : OPTIMIZE_DTYPES;
+  if (!args.model || !args.dtype || !allowed.includes(args.dtype)) {
+    const why = !args.model
+      ? "--model is required"
+      : args.dtype === "fp32"
+        ? "--dtype fp32 needs --fuse (an fp32 model without fusion is the input itself)"
+        : `--dtype must be one of ${allowed.join(", ")}`;
+    io.err(`error: ${why}\n${OPTIMIZE_USAGE}`);
+    return { kind: "exit", code: 2 };
   }
-  const dtype = args.dtype as OptimizeDtype;
-  try {
-    const input = modelFile(args.model);
+  return { kind: "run", model: args.model, dtype: args.dtype as FuseDtype, fuse, force: args.force === true };
+}
+
+function runQuantize(command: Extract<Command, { kind: "run" }>, io: CliIo): number {
+  return reportErrors(io, () => {
+    const dtype = command.dtype as OptimizeDtype;
+    const input = modelFile(command.model);
     const options = quantizeOptionsFor(dtype);
-    const result = optimizeModelFile(input, outputPathFor(input, dtype), options, args.force === true);
+    const result = optimizeModelFile(input, outputPathFor(input, dtype), options, command.force);
     summary(result, dtype, options).forEach(io.out);
     return 0;
+  });
+}
+
+async function runFuse(command: Extract<Command, { kind: "run" }>, io: CliIo): Promise<number> {
+  let input: string;
+  try {
+    input = modelFile(command.model);
+  } catch (error) {
+    return reportErrors(io, () => {
+      throw error;
+    });
+  }
+  const options = command.dtype === "fp32" ? null : quantizeOptionsFor(command.dtype);
+  try {
+    const result = await fuseModelFile(input, outputPathFor(input, command.dtype), options, command.force);
+    summary(result, command.dtype, options, result.fusion).forEach(io.out);
+    return 0;
+  } catch (error) {
+    return reportErrors(io, () => {
+      throw error;
+    });
+  }
+}
+
+/** Refusals (bad input, nothing to write) are one line and exit code 1; anything else is a bug and propagates. */
+function reportErrors(io: CliIo, run: () => number): number {
+  try {
+    return run();
   } catch (error) {
     if (error instanceof OptimizeError || error instanceof ModelLoadError) {
       io.err(`error: ${error.message}`);
@@ -74,44 +155,4 @@ export function runOptimizeCli(argv: string[], io: CliIo = stdio): number {
 function modelFile(path: string): string {
   if (existsSync(path) && statSync(path).isFile()) return path;
   return loadModelFolder(path).onnxPath;
-}
-
-export function summary(result: OptimizeResult, dtype: OptimizeDtype, options: QuantizeOptions): string[] {
-  const { report, input, output } = result;
-  const floatBytes = sum(report.quantized.filter((q) => !q.shared).map((q) => q.floatBytes));
-  const quantBytes = sum(report.quantized.filter((q) => !q.shared).map((q) => q.quantizedBytes));
-  const inputTotal = input.protoBytes + input.dataBytes;
-  const outputTotal = output.protoBytes + output.dataBytes;
-  const lines = [
-    `optimized ${input.path}`,
-    `  format: ${dtype}, ${options.bits}-bit MatMulNBits, block ${options.blockSize}, ${options.symmetric ? "symmetric" : "with zero points"}, accuracy_level ${options.accuracyLevel}`,
-    `  MatMuls quantized: ${report.quantized.length} (weights ${mb(floatBytes)} -> ${mb(quantBytes)})`,
-    `  MatMuls left as they were: ${report.left.length}`,
-  ];
-  const byReason = new Map<string, string[]>();
-  for (const l of report.left) byReason.set(l.reason, [...(byReason.get(l.reason) ?? []), l.node]);
-  for (const [reason, nodes] of byReason) {
-    const shown = nodes.slice(0, 3).join(", ") + (nodes.length > 3 ? `, … (${nodes.length - 3} more)` : "");
-    lines.push(`    ${nodes.length} x ${reason}: ${shown}`);
-  }
-  if (report.removedInitializers.length > 0) lines.push(`  float weights no longer read, removed: ${report.removedInitializers.length}`);
-  const data = output.dataPath ? ` + ${basename(output.dataPath)} (external data)` : "";
-  lines.push(`  size: ${mb(inputTotal)} -> ${mb(outputTotal)} (${(outputTotal / inputTotal).toFixed(2)}x)`);
-  lines.push(`  output: ${shortPath(output.path)}${data}`);
-  for (const w of result.warnings) lines.push(`  warning: ${w}`);
-  return lines;
-}
-
-/** Relative to the working directory when under it, else absolute. */
-function shortPath(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith("..") ? rel : path;
-}
-
-function sum(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0);
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1)} MB`;
 }

@@ -10,7 +10,8 @@ import { outputPathFor } from "../../src/optimize/dtypes.ts";
 import { tinyChat } from "../support/fixtures.ts";
 import { removeTempCopy, tempCopy } from "./support/optimized-copy.ts";
 
-function run(args: string[]): { code: number; out: string[]; err: string[] } {
+/** Without --fuse the command is synchronous: runOptimizeCli returns its exit code. */
+function run(args: string[]): { code: number | undefined; out: string[]; err: string[] } {
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l) };
