@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runOptimizeCli, type CliIo } from "../../src/optimize/optimize-cli.ts";
+import { runOptimizeCli, runOptimizeCommand, type CliIo } from "../../src/optimize/optimize-cli.ts";
 import { outputPathFor } from "../../src/optimize/dtypes.ts";
 import { tinyChat } from "../support/fixtures.ts";
 import { removeTempCopy, tempCopy } from "./support/optimized-copy.ts";
@@ -16,6 +16,14 @@ function run(args: string[]): { code: number | undefined; out: string[]; err: st
   const err: string[] = [];
   const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l) };
   return { code: runOptimizeCli(args, io), out, err };
+}
+
+/** The awaitable form, which --fuse needs. */
+async function runAwaited(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runOptimizeCommand(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
 }
 
 describe("optimize CLI", () => {
@@ -80,5 +88,39 @@ describe("optimize CLI", () => {
     expect(code).toBe(1);
     expect(err).toHaveLength(1);
     expect(err[0]).toMatch(/^error: .*eval/);
+  });
+
+  it("--fuse --dtype fp32: writes onnx/model_fused.onnx and says what it fused and how it was checked", async () => {
+    expect(outputPathFor("/m/onnx/model.onnx", "fp32")).toBe("/m/onnx/model_fused.onnx");
+    const { code, out, err } = await runAwaited(["--model", dir, "--dtype", "fp32", "--fuse"]);
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    const text = out.join("\n");
+    expect(text).toContain("format: fp32, weights not quantized");
+    expect(text).toContain("fused: 6 layers into GroupQueryAttention, (Skip)SimplifiedLayerNormalization and packed q|k|v (1238 -> 77 nodes)");
+    expect(text).toMatch(/checked against the original on probe inputs: logits within [\d.e-]+, presents within [\d.e-]+ \(relative; tolerance 1e-4\)/);
+    expect(text).toContain(join(dir, "onnx/model_fused.onnx"));
+    expect(existsSync(join(dir, "onnx/model_fused.onnx"))).toBe(true);
+  });
+
+  it("--fuse through runOptimizeCli (as main.ts calls it): no code returned, process.exitCode set when done", async () => {
+    const saved = process.exitCode;
+    const out: string[] = [];
+    try {
+      process.exitCode = undefined;
+      const code = runOptimizeCli(["--model", dir, "--dtype", "q4", "--fuse", "--force"], { out: (l) => out.push(l), err: (l) => out.push(l) });
+      expect(code).toBeUndefined();
+      for (let i = 0; i < 200 && process.exitCode === undefined; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(process.exitCode).toBe(0);
+      expect(out.join("\n")).toContain("fused: 6 layers");
+    } finally {
+      process.exitCode = saved;
+    }
+  });
+
+  it("--dtype fp32 without --fuse is a usage error: an unfused fp32 model is the input itself", () => {
+    const { code, err } = run(["--model", dir, "--dtype", "fp32"]);
+    expect(code).toBe(2);
+    expect(err[0].split("\n")[0]).toBe("error: --dtype fp32 needs --fuse (an fp32 model without fusion is the input itself)");
   });
 });

@@ -37,8 +37,8 @@ export interface FusedResult extends OptimizeResult {
   fusion: FusionOutcome;
 }
 
-/** Contrib ops a fused export already has: such a graph is left as it is. */
-const FUSED_OPS = new Set(["GroupQueryAttention", "MultiHeadAttention", "Attention", "RotaryEmbedding", "SkipSimplifiedLayerNormalization"]);
+/** Contrib ops a fused export already has (attention first: the one named in the report): such a graph is left as it is. */
+const FUSED_OPS = ["GroupQueryAttention", "MultiHeadAttention", "Attention", "RotaryEmbedding", "SkipSimplifiedLayerNormalization"];
 
 /**
  * Gate and up stay two MatMuls: packing them into one [H, 2I] MatMul and a
@@ -54,8 +54,8 @@ export const DEFAULT_LAYOUT: FuseLayoutOptions = { packGateUp: false };
 export async function fuseLoadedModel(loaded: LoadedModel, layout: FuseLayoutOptions = DEFAULT_LAYOUT): Promise<{ model: ModelProto; outcome: FusionApplied } | FusionRefused> {
   const refused = (reason: string): FusionRefused => ({ fused: false, reason });
   const graph = loaded.model.graph!;
-  const already = graph.node.find((n) => FUSED_OPS.has(n.op_type) && n.domain === "com.microsoft");
-  if (already) return refused(`the graph already uses ONNX Runtime's fused ${already.op_type}`);
+  const already = FUSED_OPS.find((op) => graph.node.some((n) => n.op_type === op && n.domain === "com.microsoft"));
+  if (already) return refused(`the graph already uses ONNX Runtime's fused ${already}`);
   const config = readDecoderConfig(loaded.path);
   if (!config.ok) return refused(config.reason);
   const index = indexGraph(graph, loaded.dir);

@@ -8,12 +8,13 @@ import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync, statSync } from "n
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { loadModelFolder, type ModelFolder } from "../../../src/model/model-folder.ts";
-import { outputPathFor, quantizeOptionsFor, type OptimizeDtype } from "../../../src/optimize/dtypes.ts";
+import { outputPathFor, quantizeOptionsFor, type FuseDtype, type OptimizeDtype } from "../../../src/optimize/dtypes.ts";
+import { fuseModelFile, type FusedResult } from "../../../src/optimize/fuse/fuse-model.ts";
 import { optimizeModelFile, type OptimizeResult } from "../../../src/optimize/optimize-model.ts";
 import { ModelRunner } from "../../../src/worker/model-runner.ts";
 
 /** Files the optimizer writes: the copy leaves them out, so each test makes its own. */
-const OPTIMIZER_OUTPUT = /_(q4|quantized)\.onnx(_data)?$/;
+const OPTIMIZER_OUTPUT = /_(q4|quantized|fused)\.onnx(_data)?$/;
 
 export function tempCopy(modelDir: string): string {
   const root = mkdtempSync(join(tmpdir(), "optimize-test-"));
@@ -37,6 +38,19 @@ export function optimizeFolder(dir: string, dtype: OptimizeDtype): { folder: Mod
   const input = loadModelFolder(dir).onnxPath;
   const result = optimizeModelFile(input, outputPathFor(input, dtype), quantizeOptionsFor(dtype));
   const folder = loadModelFolder(dir, dtype);
+  if (folder.onnxPath !== result.output.path) throw new Error(`--dtype ${dtype} serves ${folder.onnxPath}, not ${result.output.path}`);
+  return { folder, result };
+}
+
+/**
+ * optimize --fuse on the folder's fp32 file. q8/q4 load as the server's
+ * --dtype would; fused fp32 (model_fused.onnx, which no --dtype names yet)
+ * loads as the folder with its onnxPath pointed at that file.
+ */
+export async function fuseFolder(dir: string, dtype: FuseDtype): Promise<{ folder: ModelFolder; result: FusedResult }> {
+  const input = loadModelFolder(dir).onnxPath;
+  const result = await fuseModelFile(input, outputPathFor(input, dtype), dtype === "fp32" ? null : quantizeOptionsFor(dtype));
+  const folder = dtype === "fp32" ? { ...loadModelFolder(dir), onnxPath: result.output.path } : loadModelFolder(dir, dtype);
   if (folder.onnxPath !== result.output.path) throw new Error(`--dtype ${dtype} serves ${folder.onnxPath}, not ${result.output.path}`);
   return { folder, result };
 }
