@@ -6,16 +6,20 @@
  * or nothing at all (fp32, whose unfused form is the input itself). A
  * fused file is only ever written after it has matched the original.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { readModel, type LoadedModel } from "../model-reader.ts";
-import { encodeModel, type ModelProto } from "../onnx-proto.ts";
-import { checkedPaths, writeOptimized, type OptimizeResult } from "../optimize-model.ts";
+import { writeModel } from "../model-writer.ts";
+import { encodedModelLength, encodeModel, GraphProtoType, ModelProtoType, newTensor, type ModelProto, type TensorProto } from "../onnx-proto.ts";
+import { checkedPaths, EXTERNAL_ABOVE_BYTES, writeOptimized, type OptimizeResult } from "../optimize-model.ts";
 import { OptimizeError } from "../optimize-error.ts";
 import { quantizeMatMuls, type QuantizeOptions, type RewriteReport } from "../quantize-matmuls.ts";
 import { dims, readFloatWeights } from "../tensor-data.ts";
 import { readDecoderConfig } from "./decoder-config.ts";
 import { matchDecoder } from "./decoder-match.ts";
 import { buildFusedModel, type FuseLayoutOptions } from "./fused-graph.ts";
-import { verifyFused, type VerifyReport } from "./fuse-verify.ts";
+import { verifyFused, type ModelSource, type VerifyReport } from "./fuse-verify.ts";
 import { indexGraph } from "./graph-index.ts";
 
 export interface FusionApplied {
@@ -51,7 +55,11 @@ export const DEFAULT_LAYOUT: FuseLayoutOptions = { packGateUp: false };
  * The fused rebuild of `loaded`, proven against it, or the reason there is
  * none. `loaded` is not modified: the rebuild reuses its tensors read-only.
  */
-export async function fuseLoadedModel(loaded: LoadedModel, layout: FuseLayoutOptions = DEFAULT_LAYOUT): Promise<{ model: ModelProto; outcome: FusionApplied } | FusionRefused> {
+export async function fuseLoadedModel(
+  loaded: LoadedModel,
+  layout: FuseLayoutOptions = DEFAULT_LAYOUT,
+  inlineLimit = EXTERNAL_ABOVE_BYTES,
+): Promise<{ model: ModelProto; outcome: FusionApplied } | FusionRefused> {
   const refused = (reason: string): FusionRefused => ({ fused: false, reason });
   const graph = loaded.model.graph!;
   const already = FUSED_OPS.find((op) => graph.node.some((n) => n.op_type === op && n.domain === "com.microsoft"));
@@ -64,9 +72,33 @@ export async function fuseLoadedModel(loaded: LoadedModel, layout: FuseLayoutOpt
   const model = buildFusedModel(loaded.model, index, match.spec, config.config, layout);
   const { numKvHeads: kvHeads, headDim, numLayers: layers } = config.config;
   const vocab = dims(match.spec.embedding)[0];
-  const verification = await verifyFused(loaded.path, { bytes: encodeModel(model), dir: loaded.dir }, { vocab, kvHeads, headDim, layers });
+  const verification = await withVerifiable(model, loaded, inlineLimit, (fused) => verifyFused(loaded.path, fused, { vocab, kvHeads, headDim, layers }));
   if (!verification.ok) return refused(`the fused graph does not compute what the original does: ${verification.reason}`);
   return { model, outcome: { fused: true, layers, nodesBefore: graph.node.length, nodesAfter: model.graph!.node.length, verification } };
+}
+
+/**
+ * Hands the fused model to `use` in a form ONNX Runtime can open: encoded
+ * in memory (its external tensors found in the input's folder), or, when
+ * that protobuf would pass `inlineLimit` (the packed q|k|v weights are new
+ * inline tensors; protobuf stops at 2 GB), written with external data to a
+ * temporary folder that is removed afterwards. The temporary copy is made
+ * of cloned tensor records, so writing it leaves `model` as it was.
+ */
+async function withVerifiable<T>(model: ModelProto, loaded: LoadedModel, inlineLimit: number, use: (source: ModelSource) => Promise<T>): Promise<T> {
+  if (encodedModelLength(model) <= inlineLimit) return use({ bytes: encodeModel(model), dir: loaded.dir });
+  const dir = mkdtempSync(join(tmpdir(), "optimize-fuse-"));
+  try {
+    const copy = ModelProtoType.create({ ...model, graph: GraphProtoType.create({ ...model.graph!, initializer: model.graph!.initializer.map(cloneTensor) }) });
+    const written = writeModel(copy as unknown as ModelProto, join(dir, "fused.onnx"), { external: true, sourceDir: loaded.dir });
+    return await use(written.path);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function cloneTensor(t: TensorProto): TensorProto {
+  return newTensor({ ...t, external_data: [...t.external_data] });
 }
 
 /**
