@@ -34,7 +34,7 @@ export function summary(result: OptimizeResult, dtype: FuseDtype, options: Quant
   if (report.removedInitializers.length > 0) lines.push(`  float weights no longer read, removed: ${report.removedInitializers.length}`);
   if (fusion?.fused) {
     lines.push(
-      `  fused: ${fusion.layers} layers into GroupQueryAttention, (Skip)SimplifiedLayerNormalization and packed q|k|v (${fusion.nodesBefore} -> ${fusion.nodesAfter} nodes)`,
+      `  fused: ${fusion.layers} layers into GroupQueryAttention, (Skip)SimplifiedLayerNormalization and packed q|k|v${fusion.packedGateUp ? " and gate|up" : ""} (${fusion.nodesBefore} -> ${fusion.nodesAfter} nodes)`,
       `  fused graph checked against the original on probe inputs: ${fusion.verification.reason}`,
     );
   } else if (fusion) {

@@ -66,8 +66,10 @@ describe("optimize --fuse: tiny-chat", () => {
     expect(fused.fp32.result.output.path).toBe(join(dir, "onnx/model_fused.onnx"));
     expect(fused.q8.result.output.path).toBe(join(dir, "onnx/model_quantized.onnx"));
     expect(fused.q4.result.output.path).toBe(join(dir, "onnx/model_q4.onnx"));
-    for (const f of Object.values(fused)) {
-      expect(f.result.fusion).toMatchObject({ fused: true, layers: 6, nodesBefore: 1238, nodesAfter: 77 });
+    for (const [dtype, f] of Object.entries(fused)) {
+      // q8/q4 pack gate|up into one MatMul and a Split (a Constant gives the sizes): one node more per layer.
+      const packed = dtype !== "fp32";
+      expect(f.result.fusion).toMatchObject({ fused: true, layers: 6, packedGateUp: packed, nodesBefore: 1238, nodesAfter: packed ? 77 + 6 : 77 });
       if (!f.result.fusion.fused) continue;
       expect(f.result.fusion.verification.logits).toBeLessThan(1e-5);
       expect(f.result.fusion.verification.presents).toBeLessThan(1e-5);
@@ -135,10 +137,11 @@ describe("optimize --fuse: tiny-chat", () => {
     expect(c.top1Agreement).toBeGreaterThanOrEqual(0.97);
   });
 
-  it("q8/q4 fused: every weight is MatMulNBits, the embedding Gather stays float", () => {
+  it("q8/q4 fused: every weight is MatMulNBits (q|k|v and gate|up packed), the embedding Gather stays float", () => {
     for (const dtype of ["q8", "q4"] as const) {
       const { report } = fused[dtype].result;
-      expect(report.quantized).toHaveLength(6 * 5 + 1);
+      expect(report.quantized).toHaveLength(6 * 4 + 1);
+      expect(report.quantized.filter((q) => q.n === 2 * 512)).toHaveLength(6);
       expect(report.left).toEqual([]);
       const graph = readModel(fused[dtype].result.output.path).model.graph!;
       expect(graph.node.filter((n) => n.op_type === "MatMul")).toEqual([]);

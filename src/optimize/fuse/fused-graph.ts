@@ -8,7 +8,8 @@
  *   per layer: (Skip)SimplifiedLayerNormalization, one packed q|k|v MatMul
  *     (+ Add of the packed bias), GroupQueryAttention (do_rotary=1 from
  *     cos/sin caches), o_proj MatMul, SkipSimplifiedLayerNormalization,
- *     gate/up MatMuls, Sigmoid, Mul, Mul, down MatMul
+ *     gate/up MatMuls (or, with packGateUp, one MatMul and a Split),
+ *     Sigmoid, Mul, Mul, down MatMul
  *   SkipSimplifiedLayerNormalization (final norm), LM head MatMul
  *
  * Each residual Add is the "input + skip" sum a SkipSimplifiedLayerNormalization
@@ -28,7 +29,7 @@ import type { ResolvedWeight } from "./graph-walk-weights.ts";
 import { ropeCaches } from "./rope-cache.ts";
 
 export interface FuseLayoutOptions {
-  /** gate and up as one [H, 2I] MatMul and a Split (see fuse-options.ts for when it pays). */
+  /** gate and up as one [H, 2I] MatMul and a Split (fuse-model.ts layoutFor says when, and why). */
   packGateUp: boolean;
 }
 
