@@ -76,6 +76,14 @@ describe("optimize --fuse: tiny-chat", () => {
     }
   });
 
+  it("the q8/q4 files shipped in models/tiny-chat are what optimize --fuse writes today", () => {
+    // If this fails after a change to the optimizer: npm run optimize -- --model models/tiny-chat --dtype q8|q4 --fuse --force
+    for (const dtype of ["q8", "q4"] as const) {
+      const name = dtype === "q8" ? "model_quantized.onnx" : "model_q4.onnx";
+      expect(readFileSync(join(tinyChat, "onnx", name)).equals(readFileSync(fused[dtype].result.output.path))).toBe(true);
+    }
+  });
+
   it("fp32: the model builder's layout, node for node", () => {
     const graph = readModel(fused.fp32.result.output.path).model.graph!;
     const count = (op: string): number => graph.node.filter((n) => n.op_type === op).length;
