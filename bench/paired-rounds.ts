@@ -3,15 +3,19 @@
  * tens of percent within a minute, more than the margins the targets are
  * about, so a ratio of two measurements taken half a minute apart says as
  * much about the drift as about the server. Each round instead measures the
- * two sides of every ratio back to back, about two seconds each (at least
- * one raw run or 16 requests), and the report gives the median of the
- * rounds' ratios and every round's. The order within a pair alternates
- * (raw first, then server first) so that a steady drift does not favour
- * one side.
+ * two sides of every ratio back to back and the report gives the median of
+ * the rounds' ratios and every round's. The two sides of a pair do the same
+ * work: the server side's request count is scaled to about two seconds at
+ * the raw loop's rate, and the raw loop runs one run per request (batch 16:
+ * one run per wave of 16 requests), so neither side's window is longer and
+ * more exposed to another process's burst. The order within a pair
+ * alternates (raw first, then server first) so that a steady drift does not
+ * favour one side.
  */
 import { closeIdleConnections } from "./completion-client.ts";
 import { closedLoop } from "./load-runners.ts";
 import type { BenchModel } from "./models.ts";
+import { pooledRates } from "./pooled-rates.ts";
 import { runRawLoop } from "./raw-loop.ts";
 import { RawSession } from "./raw-session.ts";
 import { assertFullLength, scenarioMetrics, type ScenarioMetrics } from "./scenario-metrics.ts";
@@ -95,6 +99,8 @@ async function oneRound(
       throw new Error(`paired ${name}: ${error.message} (${server.describe()})`);
     });
     assertFullLength(run.timings, w.maxTokens, `paired ${name}`);
+    // No connection stays open into the next side, which may run in this process.
+    await closeIdleConnections();
     return scenarioMetrics(run);
   };
   const pair = async <A, B>(raw: () => Promise<A>, server: () => Promise<B>): Promise<[A, B]> => {
@@ -106,11 +112,11 @@ async function oneRound(
     return [await raw(), b];
   };
   const [raw1, c1] = await pair(
-    () => rawRates(session, 1, model.promptIds, w.maxTokens, w.pairedMs),
+    () => pooledRates(() => runRawLoop(session, 1, model.promptIds, w.maxTokens), 1, w.maxTokens, w.pairedSequentialRequests),
     () => served("c=1", w.pairedSequentialRequests, 1),
   );
   const [raw16, c16] = await pair(
-    () => rawRates(session, 16, model.promptIds, w.maxTokens, w.pairedMs),
+    () => pooledRates(() => runRawLoop(session, 16, model.promptIds, w.maxTokens), 16, w.maxTokens, w.pairedC16Requests / 16),
     () => served("c=16", w.pairedC16Requests, 16),
   );
   const one = await served("one-at-a-time", w.pairedOneAtATimeRequests, 16, serial);
@@ -121,26 +127,6 @@ async function oneRound(
     c16: c16.tokensPerSec,
     serial: one.tokensPerSec,
   };
-}
-
-/** Raw-loop runs for at least `minMs` (one at least); rates pooled over the runs' tokens and times. */
-async function rawRates(
-  session: RawSession,
-  batch: number,
-  prompt: number[],
-  tokensPerRow: number,
-  minMs: number,
-): Promise<{ decode: number; endToEnd: number }> {
-  let decodeMs = 0;
-  let totalMs = 0;
-  let runs = 0;
-  while (runs === 0 || totalMs < minMs) {
-    const r = await runRawLoop(session, batch, prompt, tokensPerRow);
-    decodeMs += r.decodeMs;
-    totalMs += r.prefillMs + r.decodeMs;
-    runs++;
-  }
-  return { decode: (runs * batch * (tokensPerRow - 1) * 1000) / decodeMs, endToEnd: (runs * batch * tokensPerRow * 1000) / totalMs };
 }
 
 function ratio(a: number, b: number): number {

@@ -32,7 +32,10 @@ export interface Workload {
   minRawMs: number;
   /** Rounds of the paired measurements behind the ratio lines (paired-rounds.ts). */
   pairedRounds: number;
-  /** Each side of a pair lasts about this long: raw runs until then, requests scaled to it. */
+  /**
+   * A pair's server side gets requests for about this long at the raw loop's
+   * rate, and its raw side as many runs (one per request, one per wave of 16 at batch 16).
+   */
   pairedMs: number;
   /** Per round: c=1 requests, c=16 requests and one-at-a-time requests (multiples of 16). */
   pairedSequentialRequests: number;
