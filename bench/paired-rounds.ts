@@ -8,20 +8,24 @@
  * work: the server side's request count is scaled to about two seconds at
  * the raw loop's rate, and the raw loop runs one run per request (batch 16:
  * one run per wave of 16 requests), so neither side's window is longer and
- * more exposed to another process's burst. The order within a pair
- * alternates (raw first, then server first) so that a steady drift does not
- * favour one side.
+ * more exposed to another process's burst. transformers.js, much slower on
+ * small models, runs as many runs as fill two seconds at its warm-up speed.
+ * The order alternates (raw first, then server first) so that a steady
+ * drift does not favour one side; at batch 1 the c=1 streams sit between
+ * the raw loop and transformers.js (raw, server, transformers.js; then the
+ * reverse), so both of their ratios are back to back.
  */
 import { closeIdleConnections } from "./completion-client.ts";
 import { closedLoop } from "./load-runners.ts";
 import type { BenchModel } from "./models.ts";
-import { pooledRates } from "./pooled-rates.ts";
+import { pooledRates, type PooledRates, type TimedRun } from "./pooled-rates.ts";
 import { runRawLoop } from "./raw-loop.ts";
 import { RawSession } from "./raw-session.ts";
 import { assertFullLength, scenarioMetrics, type ScenarioMetrics } from "./scenario-metrics.ts";
 import type { ServerProcess } from "./server-process.ts";
 import { baseSpec, type Log } from "./server-scenarios.ts";
 import { percentile } from "./stats.ts";
+import { TransformersJs } from "./transformers-js.ts";
 import type { Workload } from "./workload.ts";
 
 /** One ratio over the rounds. */
@@ -38,10 +42,17 @@ export interface PairedRatios {
   c16VsRaw: PairedRatio;
   /** c=16 aggregate / the same load against --max-batch-size 1. */
   c16VsSerial: PairedRatio;
+  /** c=1 stream decode rate / transformers.js pipeline decode rate. */
+  stream1VsPipeline: PairedRatio;
+  /** Each round's batch-1 decode rates, tok/s. */
+  batch1: { raw: number[]; stream: number[]; pipeline: number[] };
+  /** How the prompt reached transformers.js (TransformersJs.input). */
+  pipelineInput: string;
 }
 
 interface Rates {
   raw1Decode: number;
+  pipelineDecode: number;
   raw16EndToEnd: number;
   stream1Decode: number;
   c16: number;
@@ -57,15 +68,19 @@ export async function pairedRounds(
   log: Log,
 ): Promise<PairedRatios> {
   const session = await RawSession.open(model, threads);
+  let competitor: TransformersJs | null = null;
   try {
+    competitor = await TransformersJs.open(model, threads);
     await runRawLoop(session, 1, model.promptIds, 4);
+    const pipeline = { competitor, runs: await competitor.warmUp(w.maxTokens, w.pairedMs) };
     const rounds: Rates[] = [];
     for (let r = 0; r < w.pairedRounds; r++) {
-      const rates = await oneRound(session, model, w, batching, serial, r % 2 === 0);
+      const rates = await oneRound(session, pipeline, model, w, batching, serial, r % 2 === 0);
       rounds.push(rates);
       log(
         `  paired round ${r + 1}/${w.pairedRounds}: stream ${ratio(rates.stream1Decode, rates.raw1Decode).toFixed(2)} ` +
           `(${rates.stream1Decode.toFixed(1)} vs ${rates.raw1Decode.toFixed(1)} tok/s), ` +
+          `stream/transformers.js ${ratio(rates.stream1Decode, rates.pipelineDecode).toFixed(2)} (${rates.pipelineDecode.toFixed(1)} tok/s), ` +
           `c=16/raw ${ratio(rates.c16, rates.raw16EndToEnd).toFixed(2)}, c=16/one-at-a-time ${ratio(rates.c16, rates.serial).toFixed(2)}`,
       );
     }
@@ -77,20 +92,27 @@ export async function pairedRounds(
       stream1: summarise((x) => x.stream1Decode, (x) => x.raw1Decode),
       c16VsRaw: summarise((x) => x.c16, (x) => x.raw16EndToEnd),
       c16VsSerial: summarise((x) => x.c16, (x) => x.serial),
+      stream1VsPipeline: summarise((x) => x.stream1Decode, (x) => x.pipelineDecode),
+      batch1: { raw: rounds.map((x) => x.raw1Decode), stream: rounds.map((x) => x.stream1Decode), pipeline: rounds.map((x) => x.pipelineDecode) },
+      pipelineInput: competitor.input,
     };
   } finally {
+    await competitor?.dispose();
     await session.release();
   }
 }
 
 async function oneRound(
   session: RawSession,
+  pipeline: { competitor: TransformersJs; runs: number },
   model: BenchModel,
   w: Workload,
   batching: ServerProcess,
   serial: ServerProcess,
   rawFirst: boolean,
 ): Promise<Rates> {
+  const inProcess = (once: () => Promise<TimedRun>, rows: number, runs: number): Promise<PooledRates> =>
+    pooledRates(once, rows, w.maxTokens, runs);
   const served = async (name: string, count: number, concurrency: number, server = batching): Promise<ScenarioMetrics> => {
     // Each server sits idle for seconds between its measurements, about its keep-alive timeout.
     await closeIdleConnections();
@@ -111,19 +133,25 @@ async function oneRound(
     const b = await server();
     return [await raw(), b];
   };
-  const [raw1, c1] = await pair(
-    () => pooledRates(() => runRawLoop(session, 1, model.promptIds, w.maxTokens), 1, w.maxTokens, w.pairedSequentialRequests),
-    () => served("c=1", w.pairedSequentialRequests, 1),
-  );
+  const batch1 = {
+    raw: async () => (await inProcess(() => runRawLoop(session, 1, model.promptIds, w.maxTokens), 1, w.pairedSequentialRequests)).decode,
+    stream: async () => (await served("c=1", w.pairedSequentialRequests, 1)).streamDecodeTokensPerSec,
+    pipeline: async () => (await inProcess(() => pipeline.competitor.generate(w.maxTokens), 1, pipeline.runs)).decode,
+  };
+  const decode = { raw: 0, stream: 0, pipeline: 0 };
+  for (const name of rawFirst ? (["raw", "stream", "pipeline"] as const) : (["pipeline", "stream", "raw"] as const)) {
+    decode[name] = await batch1[name]();
+  }
   const [raw16, c16] = await pair(
-    () => pooledRates(() => runRawLoop(session, 16, model.promptIds, w.maxTokens), 16, w.maxTokens, w.pairedC16Requests / 16),
+    () => inProcess(() => runRawLoop(session, 16, model.promptIds, w.maxTokens), 16, w.pairedC16Requests / 16),
     () => served("c=16", w.pairedC16Requests, 16),
   );
   const one = await served("one-at-a-time", w.pairedOneAtATimeRequests, 16, serial);
   return {
-    raw1Decode: raw1.decode,
+    raw1Decode: decode.raw,
+    pipelineDecode: decode.pipeline,
     raw16EndToEnd: raw16.endToEnd,
-    stream1Decode: c1.streamDecodeTokensPerSec,
+    stream1Decode: decode.stream,
     c16: c16.tokensPerSec,
     serial: one.tokensPerSec,
   };
