@@ -18,6 +18,7 @@
 import { closeIdleConnections } from "./completion-client.ts";
 import { closedLoop } from "./load-runners.ts";
 import type { BenchModel } from "./models.ts";
+import { othersCpu as othersCpuWindow } from "./others-cpu.ts";
 import { pooledRates, type PooledRates, type TimedRun } from "./pooled-rates.ts";
 import { runRawLoop } from "./raw-loop.ts";
 import { RawSession } from "./raw-session.ts";
@@ -48,6 +49,8 @@ export interface PairedRatios {
   batch1: { raw: number[]; stream: number[]; pipeline: number[] };
   /** How the prompt reached transformers.js (TransformersJs.input). */
   pipelineInput: string;
+  /** Per round, the most CPU other processes took during one of its sides, in cores (null: unknown). */
+  othersCpu: Array<number | null>;
 }
 
 interface Rates {
@@ -57,6 +60,7 @@ interface Rates {
   stream1Decode: number;
   c16: number;
   serial: number;
+  othersCpu: number | null;
 }
 
 export async function pairedRounds(
@@ -81,7 +85,8 @@ export async function pairedRounds(
         `  paired round ${r + 1}/${w.pairedRounds}: stream ${ratio(rates.stream1Decode, rates.raw1Decode).toFixed(2)} ` +
           `(${rates.stream1Decode.toFixed(1)} vs ${rates.raw1Decode.toFixed(1)} tok/s), ` +
           `stream/transformers.js ${ratio(rates.stream1Decode, rates.pipelineDecode).toFixed(2)} (${rates.pipelineDecode.toFixed(1)} tok/s), ` +
-          `c=16/raw ${ratio(rates.c16, rates.raw16EndToEnd).toFixed(2)}, c=16/one-at-a-time ${ratio(rates.c16, rates.serial).toFixed(2)}`,
+          `c=16/raw ${ratio(rates.c16, rates.raw16EndToEnd).toFixed(2)}, c=16/one-at-a-time ${ratio(rates.c16, rates.serial).toFixed(2)}; ` +
+          `other processes' CPU ${rates.othersCpu?.toFixed(2) ?? "unknown"} cores`,
       );
     }
     const summarise = (num: (x: Rates) => number, den: (x: Rates) => number): PairedRatio => {
@@ -95,6 +100,7 @@ export async function pairedRounds(
       stream1VsPipeline: summarise((x) => x.stream1Decode, (x) => x.pipelineDecode),
       batch1: { raw: rounds.map((x) => x.raw1Decode), stream: rounds.map((x) => x.stream1Decode), pipeline: rounds.map((x) => x.pipelineDecode) },
       pipelineInput: competitor.input,
+      othersCpu: rounds.map((x) => x.othersCpu),
     };
   } finally {
     await competitor?.dispose();
@@ -111,20 +117,30 @@ async function oneRound(
   serial: ServerProcess,
   rawFirst: boolean,
 ): Promise<Rates> {
-  const inProcess = (once: () => Promise<TimedRun>, rows: number, runs: number): Promise<PooledRates> =>
-    pooledRates(once, rows, w.maxTokens, runs);
-  const served = async (name: string, count: number, concurrency: number, server = batching): Promise<ScenarioMetrics> => {
-    // Each server sits idle for seconds between its measurements, about its keep-alive timeout.
-    await closeIdleConnections();
-    const spec = baseSpec(server, model, w.maxTokens);
-    const run = await closedLoop(count, concurrency, w.scenarioTimeoutMs, () => spec).catch((error: Error) => {
-      throw new Error(`paired ${name}: ${error.message} (${server.describe()})`);
-    });
-    assertFullLength(run.timings, w.maxTokens, `paired ${name}`);
-    // No connection stays open into the next side, which may run in this process.
-    await closeIdleConnections();
-    return scenarioMetrics(run);
+  // The most CPU that other processes took during any one side of this round, in cores.
+  let othersCpu: number | null = 0;
+  const side = async <T>(measure: () => Promise<T>): Promise<T> => {
+    const end = othersCpuWindow([batching.pid, serial.pid]);
+    const value = await measure();
+    const load = end();
+    othersCpu = load === null || othersCpu === null ? null : Math.max(othersCpu, load);
+    return value;
   };
+  const inProcess = (once: () => Promise<TimedRun>, rows: number, runs: number): Promise<PooledRates> =>
+    side(() => pooledRates(once, rows, w.maxTokens, runs));
+  const served = (name: string, count: number, concurrency: number, server = batching): Promise<ScenarioMetrics> =>
+    side(async () => {
+      // Each server sits idle for seconds between its measurements, about its keep-alive timeout.
+      await closeIdleConnections();
+      const spec = baseSpec(server, model, w.maxTokens);
+      const run = await closedLoop(count, concurrency, w.scenarioTimeoutMs, () => spec).catch((error: Error) => {
+        throw new Error(`paired ${name}: ${error.message} (${server.describe()})`);
+      });
+      assertFullLength(run.timings, w.maxTokens, `paired ${name}`);
+      // No connection stays open into the next side, which may run in this process.
+      await closeIdleConnections();
+      return scenarioMetrics(run);
+    });
   const pair = async <A, B>(raw: () => Promise<A>, server: () => Promise<B>): Promise<[A, B]> => {
     if (rawFirst) {
       const a = await raw();
@@ -154,6 +170,7 @@ async function oneRound(
     stream1Decode: decode.stream,
     c16: c16.tokensPerSec,
     serial: one.tokensPerSec,
+    othersCpu,
   };
 }
 

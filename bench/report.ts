@@ -9,7 +9,11 @@ const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : "-");
 const pair = (p: Percentiles): string => `${f1(p.p50)} / ${f1(p.p99)}`;
 const mib = (kib: number | null): string => (kib === null ? "-" : (kib / 1024).toFixed(1));
 const verdict = (ok: boolean): string => (ok ? "ok" : "BELOW TARGET");
-const rounds = (r: PairedRatio): string => `median of ${r.rounds.length} paired rounds: ${r.rounds.map((x) => x.toFixed(2)).join(" ")}`;
+/** Other processes' CPU (cores) during a side from which a round counts as disturbed. */
+const DISTURBED_CORES = 0.1;
+const disturbed = (load: number | null): boolean => load !== null && load >= DISTURBED_CORES;
+const roundsOf = (others: Array<number | null>) => (r: PairedRatio): string =>
+  `median of ${r.rounds.length} paired rounds: ${r.rounds.map((x, i) => `${x.toFixed(2)}${disturbed(others[i]) ? "*" : ""}`).join(" ")}`;
 
 const COLUMNS: Array<[string, number, (r: ScenarioRow) => string]> = [
   ["scenario", 26, (r) => r.name],
@@ -77,6 +81,8 @@ function ratioLines({ raw, batching: b, oneAtATime, paired }: ModelResult): stri
   const rawDecodeRatio = b.c16.metrics.tokensPerSec / raw16.decodeTokensPerSec;
   const serialRatio = b.c16.metrics.tokensPerSec / oneAtATime.metrics.tokensPerSec;
   const { stream1, c16VsRaw, c16VsSerial, stream1VsPipeline, batch1 } = paired;
+  const rounds = roundsOf(paired.othersCpu);
+  const others = paired.othersCpu.map((x) => (x === null ? "?" : x.toFixed(2)));
   return [
     `   batch-1 streaming over HTTP / raw batch-1 loop = ${stream1.median.toFixed(2)} (target >= 0.95) ${verdict(stream1.median >= 0.95)}` +
       `  [${rounds(stream1)}; whole c=1 scenario ${f1(b.c1.metrics.streamDecodeTokensPerSec)} vs raw ${f1(raw1.decodeTokensPerSec)} tok/s ` +
@@ -90,6 +96,8 @@ function ratioLines({ raw, batching: b, oneAtATime, paired }: ModelResult): stri
     `   c=16 aggregate / one-at-a-time = ${c16VsSerial.median.toFixed(2)} (target >= 4) ${verdict(c16VsSerial.median >= 4)}` +
       `  [${rounds(c16VsSerial)}; whole scenarios ${f1(b.c16.metrics.tokensPerSec)} vs ${f1(oneAtATime.metrics.tokensPerSec)} tok/s ` +
       `= ${serialRatio.toFixed(2)}]`,
+    `   * = other processes took >= ${DISTURBED_CORES} of a core during one of the round's sides; the most per round: ${others.join(" ")} cores ` +
+      `(${paired.othersCpu.filter(disturbed).length} of ${others.length} rounds disturbed)`,
   ];
 }
 
