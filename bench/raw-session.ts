@@ -72,13 +72,12 @@ export class RawSession {
   feeds(batch: number, ids: ArrayLike<number>, past: number, cache: Record<string, ort.Tensor> | null): Record<string, ort.Tensor> {
     const n = ids.length / batch;
     const total = past + n;
-    const feeds: Record<string, ort.Tensor> = { input_ids: this.ids("input_ids", Array.from(ids), [batch, n]) };
+    const feeds: Record<string, ort.Tensor> = { input_ids: this.ids("input_ids", ids.length, (i) => ids[i], [batch, n]) };
     if (this.idsTypes.has("attention_mask")) {
-      feeds.attention_mask = this.ids("attention_mask", new Array<number>(batch * total).fill(1), [batch, total]);
+      feeds.attention_mask = this.ids("attention_mask", batch * total, () => 1, [batch, total]);
     }
     if (this.idsTypes.has("position_ids")) {
-      const positions = Array.from({ length: batch * n }, (_, i) => past + (i % n));
-      feeds.position_ids = this.ids("position_ids", positions, [batch, n]);
+      feeds.position_ids = this.ids("position_ids", batch * n, (i) => past + (i % n), [batch, n]);
     }
     for (const { past: name } of this.kv) {
       feeds[name] = cache?.[name] ?? new ort.Tensor("float32", new Float32Array(0), [batch, this.kvHeads, 0, this.headDim]);
@@ -102,8 +101,15 @@ export class RawSession {
     await this.session.release();
   }
 
-  private ids(name: string, values: number[], dims: number[]): ort.Tensor {
-    if (this.idsTypes.get(name) === "int32") return new ort.Tensor("int32", Int32Array.from(values), dims);
-    return new ort.Tensor("int64", BigInt64Array.from(values, (v) => BigInt(v)), dims);
+  /** An ids tensor of `count` values, straight into the typed array the graph wants. */
+  private ids(name: string, count: number, value: (i: number) => number, dims: number[]): ort.Tensor {
+    if (this.idsTypes.get(name) === "int32") {
+      const data = new Int32Array(count);
+      for (let i = 0; i < count; i++) data[i] = value(i);
+      return new ort.Tensor("int32", data, dims);
+    }
+    const data = new BigInt64Array(count);
+    for (let i = 0; i < count; i++) data[i] = BigInt(value(i));
+    return new ort.Tensor("int64", data, dims);
   }
 }
