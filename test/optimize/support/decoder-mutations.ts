@@ -44,6 +44,30 @@ export function addQkvBiases(graph: GraphProto, layers: number, sizes: { q: numb
   }
 }
 
+/**
+ * Stores a MatMul's [K][N] weight as [N][K] behind a Transpose, as exports
+ * without constant folding write Linear layers; `reuse` names an existing
+ * [N][K] initializer to read instead (a tied LM head reading the embedding).
+ */
+export function transposeWeight(graph: GraphProto, nodeName: string, reuse?: string): void {
+  const node = graph.node.find((n) => n.name === nodeName);
+  const weight = graph.initializer.find((t) => t.name === node?.input[1]);
+  if (!node || !weight) throw new Error(`${nodeName} has no initializer weight`);
+  let source = reuse;
+  if (!source) {
+    const [k, n] = weight.dims.map(Number);
+    const values = new Float32Array(Uint8Array.from(weight.raw_data!).buffer); // a copy: raw_data may be a view into the file
+    const t = new Float32Array(k * n);
+    for (let r = 0; r < k; r++) for (let c = 0; c < n; c++) t[c * k + r] = values[r * n + c];
+    source = `${weight.name}_nk`;
+    graph.initializer.push(newTensor({ name: source, dims: [n, k], data_type: 1, raw_data: bytes(t) }));
+  }
+  graph.initializer = graph.initializer.filter((t) => t !== weight);
+  const out = `${nodeName}/weight_transposed`;
+  graph.node.splice(graph.node.indexOf(node), 0, newNode({ op_type: "Transpose", input: [source], output: [out], name: `${nodeName}/Transpose`, attribute: [{ name: "perm", type: 7, ints: [1, 0] } as never] }));
+  node.input[1] = out;
+}
+
 /** Divides layer `layer`'s attention scores by `divisor` instead of sqrt(head_dim). */
 export function setScoreDivisor(graph: GraphProto, layer: number, divisor: number): void {
   const div = graph.node.find((n) => n.name === `/model/layers.${layer}/self_attn/Div_2`);

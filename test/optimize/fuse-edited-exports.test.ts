@@ -1,10 +1,10 @@
 /**
- * What --fuse does with decoders it must not fuse, on edited copies of
- * tiny-chat's export: the reason is reported, q8/q4 fall back to exactly the
- * quantize-only file, and fp32 writes nothing. Also the variant it does
- * fuse (Qwen2's q/k/v biases, packed like the weights), and one that passes
- * every structural check but computes something else (another attention
- * scale): only the proof on probe inputs catches that one.
+ * --fuse on edited copies of tiny-chat's export. Decoders it must not fuse
+ * (an o_proj bias, scaled RoPE, and another attention scale, which passes
+ * every structural check and only the proof on probe inputs catches): the
+ * reason is reported, q8/q4 fall back to exactly the quantize-only file, and
+ * fp32 writes nothing. Variants it does fuse: Qwen2's q/k/v biases (packed
+ * like the weights) and weights stored [N][K] behind Transposes.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,7 +15,7 @@ import { fuseModelFile } from "../../src/optimize/fuse/fuse-model.ts";
 import { readModel } from "../../src/optimize/model-reader.ts";
 import { optimizeModelFile } from "../../src/optimize/optimize-model.ts";
 import { tinyChat } from "../support/fixtures.ts";
-import { addBias, addQkvBiases, editConfig, editModel, setScoreDivisor } from "./support/decoder-mutations.ts";
+import { addBias, addQkvBiases, editConfig, editModel, setScoreDivisor, transposeWeight } from "./support/decoder-mutations.ts";
 import { compareLogits } from "./support/logit-compare.ts";
 import { fuseFolder, openRunner, removeTempCopy, tempCopy } from "./support/optimized-copy.ts";
 
@@ -24,7 +24,7 @@ const PROMPTS = [
   [412, 200, 201],
 ];
 
-describe("optimize --fuse: refused, reported, quantize-only instead", () => {
+describe("optimize --fuse: edited exports, refused or fused", () => {
   const copies: string[] = [];
   const copy = (): string => {
     const dir = tempCopy(tinyChat);
@@ -80,6 +80,35 @@ describe("optimize --fuse: refused, reported, quantize-only instead", () => {
       expect(c.maxAbsDiff).toBeLessThanOrEqual(1e-4 * c.scale);
     } finally {
       await Promise.all([reference.release(), candidate.release()]);
+    }
+  });
+
+  it("weights stored [N][K] behind Transposes (a tied LM head on the embedding, a q_proj): fused fp32 and q4", async () => {
+    const dir = copy();
+    editModel(dir, (g) => {
+      transposeWeight(g, "/model/MatMul", "model.embed_tokens.weight"); // tiny-chat's head is the embedding, transposed
+      transposeWeight(g, "/model/layers.2/self_attn/q_proj/MatMul");
+    });
+    const reference = await openRunner(loadModelFolder(dir));
+    try {
+      for (const dtype of ["fp32", "q4"] as const) {
+        const { folder, result } = await fuseFolder(dir, dtype);
+        expect(result.fusion.fused).toBe(true);
+        const graph = readModel(result.output.path).model.graph!;
+        const gather = graph.node.find((n) => n.op_type === "Gather" && n.input[1] === "input_ids")!;
+        expect(graph.initializer.find((t) => t.name === gather.input[0])!.data_type).toBe(1); // the table stays float
+        // fp32 keeps the head's Transpose (ORT folds it at load); q4 quantizes the [N][K] table directly.
+        expect(graph.node.filter((n) => n.op_type === "Transpose")).toHaveLength(dtype === "fp32" ? 1 : 0);
+        const candidate = await openRunner(folder);
+        try {
+          const c = await compareLogits(reference, candidate, PROMPTS, { steps: 12 });
+          expect(c.maxAbsDiff).toBeLessThanOrEqual((dtype === "fp32" ? 1e-4 : 0.2) * c.scale);
+        } finally {
+          await candidate.release();
+        }
+      }
+    } finally {
+      await reference.release();
     }
   });
 });
