@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { defaultConfig } from "../src/config.ts";
+import { defaultConfig, MODEL_DTYPES } from "../src/config.ts";
 import { OnnxEngine } from "../src/engine/onnx-engine.ts";
 import type { ChatMessage, ValidGenerationRequest } from "../src/domain.ts";
 
@@ -44,8 +44,8 @@ for (const item of items) {
   bySkill.set(item.skill, list);
 }
 
-const dtype = values.dtype;
-if (dtype !== "fp32" && dtype !== "q8" && dtype !== "q4") throw new Error(`--dtype: expected fp32, q8 or q4, got ${dtype}`);
+const dtype = MODEL_DTYPES.find((d) => d === values.dtype);
+if (dtype === undefined) throw new Error(`--dtype: expected ${MODEL_DTYPES.join(", ")}, got ${values.dtype}`);
 const engine = await OnnxEngine.create({
   ...defaultConfig({ modelPath, dtype, threads: 2, maxBatchSize: 32, maxQueue: 100_000, maxTokensInFlight: 1 << 20 }),
   logger: pino({ level: "warn" }),

@@ -22,6 +22,9 @@ export class ConfigError extends Error {
 const DEFAULT_MODEL_PATH = fileURLToPath(new URL("../models/tiny-chat", import.meta.url));
 const MIB = 1024 * 1024;
 
+/** The model files --dtype can pick (see DTYPE_FILES in model/model-folder.ts). */
+export const MODEL_DTYPES = ["fp32", "fp32-fused", "q8", "q4"] as const;
+
 const integer = (min: number, max: number) =>
   z
     .string()
@@ -85,8 +88,9 @@ const OPTIONS = {
     flag: "dtype",
     env: "DTYPE",
     default: "fp32",
-    help: "which model file: fp32 (onnx/model.onnx), q8 (model_quantized.onnx) or q4 (model_q4.onnx); npm run optimize writes q8/q4",
-    schema: z.enum(["fp32", "q8", "q4"], { error: "expected fp32, q8 or q4" }),
+    help:
+      "which model file: fp32 (onnx/model.onnx), fp32-fused (model_fused.onnx), q8 (model_quantized.onnx) or q4 (model_q4.onnx); npm run optimize writes all but fp32",
+    schema: z.enum(MODEL_DTYPES, { error: "expected fp32, fp32-fused, q8 or q4" }),
   }),
   host: option({
     flag: "host",

@@ -106,7 +106,7 @@ describe("parseConfig", () => {
     expect(config([]).dtype).toBe("fp32");
     expect(config(["--dtype", "q4"]).dtype).toBe("q4");
     expect(config([], { DTYPE: "q8" }).dtype).toBe("q8");
-    expect(errorOf(["--dtype", "int3"])).toBe('--dtype: expected fp32, q8 or q4, got "int3"');
+    expect(errorOf(["--dtype", "int3"])).toBe('--dtype: expected fp32, fp32-fused, q8 or q4, got "int3"');
   });
 
   it("takes threads as auto or a positive integer", () => {

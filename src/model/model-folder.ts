@@ -109,8 +109,16 @@ function readDimensions(configFile: string, textConfig: JsonObject | null, genai
  */
 const DTYPE_FILES: Record<ModelDtype, readonly string[]> = {
   fp32: ["model.onnx", "decoder_model_merged.onnx"],
+  // The optimizer's fused, unquantized graph (`optimize --dtype fp32 --fuse`); transformers.js has no name for it.
+  "fp32-fused": ["model_fused.onnx", "decoder_model_merged_fused.onnx"],
   q8: ["model_quantized.onnx", "decoder_model_merged_quantized.onnx"],
   q4: ["model_q4.onnx", "decoder_model_merged_q4.onnx"],
+};
+
+const OPTIMIZE_FLAGS: Record<Exclude<ModelDtype, "fp32">, string> = {
+  "fp32-fused": "--dtype fp32 --fuse",
+  q8: "--dtype q8",
+  q4: "--dtype q4",
 };
 
 function dtypeFile(dir: string, dtype: ModelDtype, where: string): string {
@@ -119,7 +127,7 @@ function dtypeFile(dir: string, dtype: ModelDtype, where: string): string {
   if (file) return join(dir, file);
   const available = (Object.keys(DTYPE_FILES) as ModelDtype[]).filter((d) => present(d) !== undefined);
   const hint = available.length > 0 ? `; this folder has ${available.join(", ")} (start with --dtype ${available[0]})` : "";
-  const make = dtype === "fp32" ? "" : ` (npm run optimize -- --model <folder> --dtype ${dtype} writes it)`;
+  const make = dtype === "fp32" ? "" : ` (npm run optimize -- --model <folder> ${OPTIMIZE_FLAGS[dtype]} writes it)`;
   throw new ModelLoadError(where, `no ${dtype} model: expected ${DTYPE_FILES[dtype].join(" or ")}${make}${hint}`);
 }
 
@@ -129,7 +137,7 @@ function optimumOnnxPath(dir: string, dtype: ModelDtype): string {
   return dtypeFile(onnxDir, dtype, onnxDir);
 }
 
-/** fp32 is the file genai_config.json names; q8/q4 are the optimizer's files beside it. */
+/** fp32 is the file genai_config.json names; the others are the optimizer's files beside it. */
 function genaiOnnxPath(dir: string, decoder: JsonObject | null, dtype: ModelDtype): string {
   if (dtype !== "fp32") return dtypeFile(dir, dtype, dir);
   const filename = typeof decoder?.filename === "string" ? decoder.filename : "model.onnx";

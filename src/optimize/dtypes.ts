@@ -5,8 +5,8 @@
  * MatMulNBits format each uses, with the measurements behind it.
  *
  * --fuse writes the same q8/q4 names (a fused q4 file is what --dtype q4
- * serves), plus one fp32 file no dtype of the server names yet:
- * fp32 -> <stem>_fused.onnx.
+ * serves), plus one fp32 file, which transformers.js has no name for and
+ * the server serves as --dtype fp32-fused: fp32 -> <stem>_fused.onnx.
  */
 import { basename, dirname, join } from "node:path";
 import type { QuantizeOptions } from "./quantize-matmuls.ts";

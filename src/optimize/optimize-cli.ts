@@ -30,7 +30,8 @@ The original file is never changed. --model may also name an .onnx file.
               Normalization, packed q|k|v), written only once it matches the
               original on probe inputs; otherwise it says why and writes the
               quantize-only file. With --fuse, --dtype fp32 writes the fused,
-              unquantized graph to onnx/model_fused.onnx.
+              unquantized graph to onnx/model_fused.onnx (the server's
+              --dtype fp32-fused).
   --force     replace an existing output file`;
 
 export interface CliIo {

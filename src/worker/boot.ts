@@ -10,7 +10,7 @@ import { PromptEncoder } from "../model/prompt-encoder.ts";
 import { loadTokenizer } from "../model/tokenizer.ts";
 import type { WorkerInit, WorkerModelInfo } from "./messages.ts";
 import { ModelRunner } from "./model-runner.ts";
-import { probeChunkedPrefill, probePlacement } from "./placement-probe.ts";
+import { describeKvHandling, probeChunkedPrefill, probePlacement } from "./placement-probe.ts";
 import { RowStepper } from "./row-stepper.ts";
 
 export interface WorkerParts {
@@ -47,6 +47,7 @@ export async function bootWorker(init: WorkerInit): Promise<WorkerParts> {
     spinning: runner.spinning,
     batchPlacement: probe.placement,
     batchProbe: probe.reason,
+    kvHandling: describeKvHandling(probe.placement),
     chunkedPrefill: chunked,
   };
   return { runner, encoder, stepper, info };

@@ -57,6 +57,8 @@ export interface WorkerModelInfo {
   /** How decode batches place new KV positions; null: the model runs one row per run. */
   batchPlacement: "appended" | "in-place" | null;
   batchProbe: string;
+  /** The attention kind and KV hand-over the probe found, in words, for the model-load log line. */
+  kvHandling: string;
   /** False when the model takes only one new token after a cached past: prompts are prefilled whole. */
   chunkedPrefill: boolean;
 }

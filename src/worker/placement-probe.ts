@@ -60,6 +60,24 @@ export async function probePlacement(runner: ModelRunner): Promise<ProbeResult> 
     : { placement: null, maxLogitDiff: worst, reason: `batched decode differs from batch 1 by ${worst.toExponential(2)} (tolerance ${tolerance.toExponential(2)})` };
 }
 
+/**
+ * The load log line's account of the graph and its KV handling, from what
+ * the probe measured rather than from op names: in-place writes are what
+ * fused attention (GroupQueryAttention: past and present share one
+ * left-aligned buffer layout, positions from seqlens_k) does; appended
+ * writes are a plain attention graph's Concat of past and new.
+ */
+export function describeKvHandling(placement: NewPositionPlacement | null): string {
+  switch (placement) {
+    case "in-place":
+      return "fused attention (GroupQueryAttention): each row's new KV position is written right after its own length; present becomes the next past as is";
+    case "appended":
+      return "plain attention: the new KV position is appended at the batch width; present becomes the next past, shorter rows' new position moved back";
+    case null:
+      return "one row per run: batched decode did not match batch 1 on this model";
+  }
+}
+
 /** After one step of [long(3), short(1)], is the short row's position 1 still the zero padding? */
 function shortRowPositionIsPadding(present: ort.Tensor, heads: number, headDim: number): boolean {
   const data = present.data as KvData;

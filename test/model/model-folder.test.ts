@@ -40,8 +40,9 @@ function refusal(dir: string, dtype?: ModelDtype): string {
 
 describe("loadModelFolder: --dtype", () => {
   it("serves each dtype's file when several sit side by side; fp32 by default", () => {
-    const dir = optimumFolder(["model.onnx", "model_quantized.onnx", "model_q4.onnx", "model_fp16.onnx"]);
+    const dir = optimumFolder(["model.onnx", "model_fused.onnx", "model_quantized.onnx", "model_q4.onnx", "model_fp16.onnx"]);
     expect(served(dir)).toBe("onnx/model.onnx");
+    expect(served(dir, "fp32-fused")).toBe("onnx/model_fused.onnx");
     expect(served(dir, "q8")).toBe("onnx/model_quantized.onnx");
     expect(served(dir, "q4")).toBe("onnx/model_q4.onnx");
     expect(loadModelFolder(dir, "q4").dtype).toBe("q4");
@@ -61,6 +62,8 @@ describe("loadModelFolder: --dtype", () => {
     expect(message).toContain("this folder has q4 (start with --dtype q4)");
     const plain = optimumFolder(["model.onnx"]);
     expect(refusal(plain, "q8")).toContain("npm run optimize -- --model <folder> --dtype q8 writes it");
+    expect(refusal(plain, "fp32-fused")).toContain("no fp32-fused model: expected model_fused.onnx");
+    expect(refusal(plain, "fp32-fused")).toContain("npm run optimize -- --model <folder> --dtype fp32 --fuse writes it");
     expect(refusal(optimumFolder(["model_fp16.onnx"]))).not.toContain("this folder has");
   });
 
