@@ -11,12 +11,31 @@
  * placement is measured at load (placement-probe.ts); "appended" rows are
  * moved back into place after each step (one position per row and layer),
  * so both kinds keep the same left-aligned layout.
+ *
+ * KV hand-over. By default a step's present tensors become the next past.
+ * onnxruntime-node copies every output it returns into a fresh buffer, and
+ * the presents are the whole cache: at batch 16 on a 135M model that copy
+ * is about a third of a step. Where the graph also outputs the positions
+ * each run wrote (new_key_values.N, optimize --fuse) and the attention
+ * writes in place (GroupQueryAttention), the batch instead keeps the cache
+ * in its own buffers with room to grow ([batch, heads, capacity, headDim],
+ * rows left-aligned as above), feeds them as the past as they are (inputs
+ * are not copied), and writes only the returned new positions into them:
+ * GroupQueryAttention reads each row up to its own length (seqlens_k), so
+ * the room past the lengths is never read. Growing copies the rows once
+ * per CAPACITY_STEP positions.
  */
 import type * as ort from "onnxruntime-node";
-import { allocKv, copyRow, kvLength, movePosition, type KvGeometry } from "./kv-geometry.ts";
-import type { KvPair } from "./io-spec.ts";
+import { allocKv, copyRow, kvGeometry, kvLength, movePosition, type KvData, type KvGeometry } from "./kv-geometry.ts";
+import type { IoSpec, KvPair } from "./io-spec.ts";
 
 export type NewPositionPlacement = "appended" | "in-place";
+
+/** How a step's cache comes back: the whole present tensors, or only the positions it wrote. */
+export type KvHandOver = "presents" | "new-positions";
+
+/** Room added past the longest row whenever the batch's buffers are (re)allocated in the new-positions hand-over. */
+export const CAPACITY_STEP = 64;
 
 export interface DecodeFeeds {
   past: Record<string, ort.Tensor>;
@@ -38,12 +57,22 @@ export class DecodeBatch {
   lengths: number[] = [];
   width = 0;
   private past: Record<string, ort.Tensor> = {};
+  readonly handOver: KvHandOver;
 
   constructor(
     private readonly geometry: KvGeometry,
     private readonly layers: KvPair[],
     readonly placement: NewPositionPlacement,
-  ) {}
+    /** The graph outputs each layer's new positions (IoSpec kv.newPositions). */
+    newPositionOutputs = false,
+  ) {
+    this.handOver = newPositionOutputs && placement === "in-place" && geometry.lead === 1 ? "new-positions" : "presents";
+  }
+
+  /** The batch a runner's graph calls for: the new-positions hand-over where the graph offers it. */
+  static for(io: IoSpec, placement: NewPositionPlacement): DecodeBatch {
+    return new DecodeBatch(kvGeometry(io), io.kv.layers, placement, io.kv.newPositions);
+  }
 
   get size(): number {
     return this.rowIds.length;
@@ -62,8 +91,9 @@ export class DecodeBatch {
     // Width shrinks to the longest remaining row: a departed long row leaves no padding behind.
     const width = batch === 0 ? 0 : Math.max(...lengths);
     const past: Record<string, ort.Tensor> = {};
+    const room = this.handOver === "new-positions" ? width + CAPACITY_STEP : width;
     for (const name of this.names()) {
-      const dst = allocKv(this.geometry, batch, width);
+      const dst = allocKv(this.geometry, batch, room);
       kept.forEach(({ i }, row) => copyRow(this.geometry, this.past[name], i, dst, row, this.lengths[i]));
       joining.forEach((j, k) => copyRow(this.geometry, j.past[name], j.sourceRow, dst, kept.length + k, j.length));
       past[name] = dst;
@@ -75,7 +105,38 @@ export class DecodeBatch {
   }
 
   feeds(): DecodeFeeds {
+    if (this.handOver === "new-positions") this.makeRoom();
     return { past: this.past, lengths: this.lengths, width: this.width };
+  }
+
+  /** The output names a step must return: everything (null), or the logits and each layer's new positions. */
+  fetches(logits: string): string[] | null {
+    if (this.handOver === "presents") return null;
+    return [logits, ...this.layers.flatMap((l) => [l.newKey!, l.newValue!])];
+  }
+
+  /** The new-positions hand-over: writes each row's new position [batch, heads, 1, headDim] at its length. */
+  advanceNew(out: Record<string, ort.Tensor>): void {
+    const { heads, headDim } = this.geometry;
+    for (const layer of this.layers) {
+      for (const [pastName, newName] of [[layer.pastKey, layer.newKey!], [layer.pastValue!, layer.newValue!]]) {
+        const fresh = out[newName];
+        if (!fresh || kvLength(fresh) !== 1) throw new Error(`decode step returned no single new position in "${newName}"`);
+        const src = fresh.data as KvData;
+        const dst = this.past[pastName];
+        const data = dst.data as KvData;
+        const room = kvLength(dst);
+        const batch = this.lengths.length;
+        for (let row = 0; row < batch; row++) {
+          for (let h = 0; h < heads; h++) {
+            const from = (row * heads + h) * headDim;
+            data.set(src.subarray(from, from + headDim), ((row * heads + h) * room + this.lengths[row]) * headDim);
+          }
+        }
+      }
+    }
+    this.width += 1;
+    this.lengths = this.lengths.map((l) => l + 1);
   }
 
   /** Takes a step's present tensors as the new past, restoring left alignment. */
@@ -94,6 +155,19 @@ export class DecodeBatch {
     this.past = present;
     this.width += 1;
     this.lengths = this.lengths.map((l) => l + 1);
+  }
+
+  /** Reallocates with CAPACITY_STEP more positions once the next step's new position would not fit. */
+  private makeRoom(): void {
+    const names = this.names();
+    if (names.length === 0 || this.lengths.length === 0) return;
+    const room = kvLength(this.past[names[0]]);
+    if (this.width < room) return;
+    for (const name of names) {
+      const dst = allocKv(this.geometry, this.lengths.length, this.width + CAPACITY_STEP);
+      this.lengths.forEach((length, row) => copyRow(this.geometry, this.past[name], row, dst, row, length));
+      this.past[name] = dst;
+    }
   }
 
   private names(): string[] {

@@ -17,6 +17,13 @@ export interface KvPair {
   pastValue: string | null;
   presentKey: string;
   presentValue: string | null;
+  /**
+   * Outputs holding only the positions a run wrote (new_key_values.N.key /
+   * .value, which optimize --fuse adds beside GroupQueryAttention's
+   * presents); null where the graph has none.
+   */
+  newKey: string | null;
+  newValue: string | null;
 }
 
 export interface IoSpec {
@@ -32,6 +39,8 @@ export interface IoSpec {
     heads: number;
     headDim: number;
     layers: KvPair[];
+    /** Every layer has newKey/newValue: a decode step can fetch those instead of the presents (decode-batch.ts). */
+    newPositions: boolean;
   };
 }
 
@@ -106,13 +115,15 @@ function readKvLayout(
         pastValue: `past_key_values.${i}.value`,
         presentKey: requireOutput(`present.${i}.key`),
         presentValue: requireOutput(`present.${i}.value`),
+        newKey: outputs.has(`new_key_values.${i}.key`) ? `new_key_values.${i}.key` : null,
+        newValue: outputs.has(`new_key_values.${i}.value`) ? `new_key_values.${i}.value` : null,
       }));
   } else if (stacked.length > 0) {
     layout = "stacked";
     layers = stacked
       .map(layerOf)
       .sort((a, b) => a - b)
-      .map((i) => ({ pastKey: `past_${i}`, pastValue: null, presentKey: requireOutput(`present_${i}`), presentValue: null }));
+      .map((i) => ({ pastKey: `past_${i}`, pastValue: null, presentKey: requireOutput(`present_${i}`), presentValue: null, newKey: null, newValue: null }));
   } else {
     throw new ModelLoadError(file, "no KV-cache inputs (past_key_values.N.key or past_N): only decoders with a cache are served");
   }
@@ -127,5 +138,6 @@ function readKvLayout(
   const heads = typeof headsDim === "number" ? headsDim : folder.numKeyValueHeads;
   const headDim = typeof headDimDim === "number" ? headDimDim : folder.headDim;
   if (!heads || !headDim) throw new ModelLoadError(file, "KV heads/head size are symbolic and not in the config files");
-  return { layout, dtype: first.type, heads, headDim, layers };
+  const newPositions = layers.every((l) => l.newKey !== null && l.newValue !== null);
+  return { layout, dtype: first.type, heads, headDim, layers, newPositions };
 }

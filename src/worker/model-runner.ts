@@ -126,8 +126,10 @@ export class ModelRunner {
     }
     if (this.io.positionIds) feeds[this.io.positionIds.name] = idsTensor(this.io.positionIds.dtype, lengths, [rows, 1]);
     if (this.io.useCacheBranch) feeds[this.io.useCacheBranch] = new ort.Tensor("bool", Uint8Array.of(1), [1]);
-    const out = await this.session.run(feeds);
-    batch.advance(this.presentAsPast(out));
+    const fetches = batch.fetches(this.io.logits.name);
+    const out = fetches ? await this.session.run(feeds, fetches) : await this.session.run(feeds);
+    if (fetches) batch.advanceNew(out);
+    else batch.advance(this.presentAsPast(out));
     return rowLogits(out[this.io.logits.name], this.io.logits.vocabSize, rows);
   }
 

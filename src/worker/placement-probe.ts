@@ -34,7 +34,7 @@ export async function probePlacement(runner: ModelRunner): Promise<ProbeResult> 
 
   const geometry = kvGeometry(runner.io);
   const build = (placement: NewPositionPlacement): DecodeBatch => {
-    const batch = new DecodeBatch(geometry, runner.io.kv.layers, placement);
+    const batch = DecodeBatch.for(runner.io, placement);
     batch.rebuild(() => false, [
       { rowId: 0, past: long.past, sourceRow: 0, length: long.length },
       { rowId: 1, past: short.past, sourceRow: 0, length: short.length },

@@ -16,7 +16,6 @@
 import type { LoadedTokenizer } from "../model/tokenizer.ts";
 import { wallClockMs } from "../wall-clock.ts";
 import { DecodeBatch, type NewPositionPlacement } from "./decode-batch.ts";
-import { kvGeometry } from "./kv-geometry.ts";
 import type { AdmitRow, StepResult } from "./messages.ts";
 import type { ModelRunner } from "./model-runner.ts";
 import { ReleaseTimer } from "./release-timer.ts";
@@ -35,7 +34,7 @@ export class RowStepper {
     placement: NewPositionPlacement | null,
     private readonly prefillChunk: number,
   ) {
-    this.batch = placement ? new DecodeBatch(kvGeometry(runner.io), runner.io.kv.layers, placement) : null;
+    this.batch = placement ? DecodeBatch.for(runner.io, placement) : null;
     const options = { clean_up_tokenization_spaces: false };
     this.texts = {
       decode: (ids) => (ids.length === 0 ? "" : tokenizer.full.decode(ids, { ...options, skip_special_tokens: true })),

@@ -69,7 +69,7 @@ describe("optimize --fuse: tiny-chat", () => {
     for (const [dtype, f] of Object.entries(fused)) {
       // q8/q4 pack gate|up into one MatMul and a Split (a Constant gives the sizes): one node more per layer.
       const packed = dtype !== "fp32";
-      expect(f.result.fusion).toMatchObject({ fused: true, layers: 6, packedGateUp: packed, nodesBefore: 1238, nodesAfter: packed ? 77 + 6 : 77 });
+      expect(f.result.fusion).toMatchObject({ fused: true, layers: 6, packedGateUp: packed, nodesBefore: 1238, nodesAfter: packed ? 102 + 6 : 102 });
       if (!f.result.fusion.fused) continue;
       expect(f.result.fusion.verification.logits).toBeLessThan(1e-5);
       expect(f.result.fusion.verification.presents).toBeLessThan(1e-5);
@@ -87,11 +87,16 @@ describe("optimize --fuse: tiny-chat", () => {
   it("fp32: the model builder's layout, node for node", () => {
     const graph = readModel(fused.fp32.result.output.path).model.graph!;
     const count = (op: string): number => graph.node.filter((n) => n.op_type === op).length;
-    // 9 mask/embedding nodes, 11 per layer, final norm and LM head.
-    expect(graph.node).toHaveLength(9 + 11 * 6 + 2);
+    // 9 mask/embedding nodes, 13 that index the positions a run writes, 11 per layer
+    // and 2 that gather its new key and value, final norm and LM head.
+    expect(graph.node).toHaveLength(9 + 13 + (11 + 2) * 6 + 2);
     expect([count("GroupQueryAttention"), count("SimplifiedLayerNormalization"), count("SkipSimplifiedLayerNormalization")]).toEqual([6, 1, 12]);
     expect(count("MatMul")).toBe(6 * 5 + 1);
-    expect(count("Add")).toBe(0); // every residual Add is a SkipSimplifiedLayerNormalization's sum
+    // Every residual Add is a SkipSimplifiedLayerNormalization's sum; the two Adds left index the new positions.
+    expect(graph.node.filter((n) => n.op_type === "Add").map((n) => n.name)).toEqual(["/model/new_positions/Add", "/model/new_positions/Positions"]);
+    const gathers = graph.node.filter((n) => n.op_type === "GatherElements");
+    expect(gathers.map((n) => n.input[0])).toEqual(Array.from({ length: 6 }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat());
+    expect(graph.output.map((v) => v.name).slice(-2)).toEqual(["new_key_values.5.key", "new_key_values.5.value"]);
     const gqa = graph.node.find((n) => n.op_type === "GroupQueryAttention")!;
     expect(gqa.domain).toBe("com.microsoft");
     expect(attrs(gqa)).toMatchObject({ num_heads: 4, kv_num_heads: 2, do_rotary: 1, rotary_interleaved: 0 });

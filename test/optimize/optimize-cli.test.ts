@@ -97,7 +97,7 @@ describe("optimize CLI", () => {
     expect(code).toBe(0);
     const text = out.join("\n");
     expect(text).toContain("format: fp32, weights not quantized");
-    expect(text).toContain("fused: 6 layers into GroupQueryAttention, (Skip)SimplifiedLayerNormalization and packed q|k|v (1238 -> 77 nodes)");
+    expect(text).toContain("fused: 6 layers into GroupQueryAttention, (Skip)SimplifiedLayerNormalization and packed q|k|v (1238 -> 102 nodes)");
     expect(text).toMatch(/checked against the original on probe inputs: logits within [\d.e-]+, presents within [\d.e-]+ \(relative; tolerance 1e-4\)/);
     expect(text).toContain(join(dir, "onnx/model_fused.onnx"));
     expect(existsSync(join(dir, "onnx/model_fused.onnx"))).toBe(true);

@@ -5,7 +5,6 @@
 import { describe, expect, it } from "vitest";
 import { loadModelFolder } from "../../src/model/model-folder.ts";
 import { DecodeBatch } from "../../src/worker/decode-batch.ts";
-import { kvGeometry } from "../../src/worker/kv-geometry.ts";
 import { ModelRunner } from "../../src/worker/model-runner.ts";
 import { probePlacement } from "../../src/worker/placement-probe.ts";
 import { fixturePath, haveFixtures } from "../support/fixtures.ts";
@@ -37,7 +36,7 @@ describe.skipIf(!haveFixtures)("batched prefill", () => {
       logits.forEach((l, r) => expect(maxDiff(l, alone[r][0])).toBeLessThanOrEqual(tolerance));
 
       const { placement } = await probePlacement(runner);
-      const batch = new DecodeBatch(kvGeometry(runner.io), runner.io.kv.layers, placement!);
+      const batch = DecodeBatch.for(runner.io, placement!);
       batch.rebuild(() => false, PROMPTS.map((p, r) => ({ rowId: r, past, sourceRow: r, length: p.length })));
       const step2 = await runner.decode(batch, PROMPTS.map(() => 6));
       const step3 = await runner.decode(batch, PROMPTS.map(() => 7));

@@ -23,6 +23,7 @@
  * step, divided by the largest |original| value of that tensor.
  */
 import * as ort from "onnxruntime-node";
+import { NEW_KV_PREFIX } from "./fused-graph.ts";
 
 export interface ProbeShape {
   vocab: number;
@@ -185,7 +186,36 @@ class Probe {
       for (const { past, present } of this.names) cache.set(past, realPositions(out[present], row, lengths[row], width, t.length, kvHeads, headDim));
       return cache;
     });
+    this.checkNewPositions(out, tokens, after, lengths);
     return { logits: rowLogits, caches: after };
+  }
+
+  /**
+   * A fused graph's new_key_values.N outputs (fused-graph.ts) must hold
+   * exactly the positions the run wrote, for every row whose new tokens fill
+   * the run (not a shorter row of a padded prefill): the server's decode
+   * keeps its cache from these alone. A difference counts as a present's.
+   */
+  private checkNewPositions(out: ort.InferenceSession.ReturnType, tokens: number[][], caches: RowCache[], lengths: number[]): void {
+    const { kvHeads, headDim } = this.shape;
+    const n = Math.max(...tokens.map((t) => t.length));
+    for (const { past, present } of this.names) {
+      const gathered = out[present.replace("present.", NEW_KV_PREFIX)];
+      if (!gathered) continue;
+      const data = gathered.data as Float32Array;
+      tokens.forEach((t, row) => {
+        if (t.length !== n) return;
+        const cache = caches[row].get(past)!;
+        const count = lengths[row] + n;
+        const expected = new Float32Array(kvHeads * n * headDim);
+        const got = new Float32Array(kvHeads * n * headDim);
+        for (let h = 0; h < kvHeads; h++) {
+          expected.set(cache.subarray((h * count + lengths[row]) * headDim, (h * count + count) * headDim), h * n * headDim);
+          got.set(data.subarray(((row * kvHeads + h) * n) * headDim, ((row * kvHeads + h) * n + n) * headDim), h * n * headDim);
+        }
+        this.result.presents = Math.max(this.result.presents, relative(expected, got));
+      });
+    }
   }
 }
 

@@ -12,6 +12,17 @@
  *     Sigmoid, Mul, Mul, down MatMul
  *   SkipSimplifiedLayerNormalization (final norm), LM head MatMul
  *
+ * plus, beyond the model builder, one output pair per layer that the server
+ * reads at decode instead of the whole present: new_key_values.N.key/value
+ * [B, kvH, S, D], the S positions this run wrote, gathered from present at
+ * seqlens_k - S + 1 + [0, S) (GatherElements on axis 2). A decode step then
+ * hands only those positions back across onnxruntime-node, which copies
+ * every output it returns (the presents at batch 16 cost a third of a
+ * step); the server keeps the full cache in its own buffer and feeds it as
+ * the past, which GroupQueryAttention reads up to each row's seqlens_k.
+ * Rows of a right-padded prefill are shorter than S: their entries there
+ * are not the new positions, and the server takes the presents instead.
+ *
  * Each residual Add is the "input + skip" sum a SkipSimplifiedLayerNormalization
  * already computes (its 4th output), so no Add is left. The graph keeps the
  * original's input and output names and types; position_ids goes, since
@@ -19,7 +30,17 @@
  * packed are the original initializers, reused as they are (a Transpose'd
  * tied LM head keeps its Transpose, which ORT folds at load).
  */
-import { DataType, ModelProtoType, GraphProtoType, int64ToNumber, newOpsetId, type ModelProto, type TensorProto } from "../onnx-proto.ts";
+import {
+  DataType,
+  GraphProtoType,
+  int64ToNumber,
+  ModelProtoType,
+  newOpsetId,
+  ValueInfoProtoType,
+  type ModelProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from "../onnx-proto.ts";
 import { readFloatWeights } from "../tensor-data.ts";
 import type { DecoderConfig } from "./decoder-config.ts";
 import type { DecoderSpec, LayerSpec, Projection } from "./decoder-match.ts";
@@ -50,6 +71,9 @@ export function buildFusedModel(original: ModelProto, index: GraphIndex, spec: D
   const axis1 = b.intConstant("/model/constants/TensorProto.INT64/0D/1", [], [1]);
   const total = b.op("Gather", [shape, axis1], "/model/attn_mask_reformat/attn_mask_subgraph/Gather", [intAttribute("axis", 0)]);
   const totalLength = b.op("Cast", [total], "/model/attn_mask_reformat/attn_mask_subgraph/Gather/Cast", [intAttribute("to", INT32)]);
+
+  const newIndex = newPositionIndex(b, spec.inputIds, lastIndex, maskType, config);
+  const newOutputs: ValueInfoProto[] = [];
 
   const rope = ropeCaches(config.ropeTheta, config.headDim, config.maxPositions);
   const cos = b.floats("cos_cache", [rope.rows, rope.width], rope.cos);
@@ -91,6 +115,11 @@ export function buildFusedModel(original: ModelProto, index: GraphIndex, spec: D
       ],
       MS_DOMAIN,
     );
+    for (const [present, kind] of [[layer.presentKey, "key"], [layer.presentValue, "value"]] as const) {
+      const name = `${NEW_KV_PREFIX}${i}.${kind}`;
+      b.node("GatherElements", [present, newIndex], [name], `${at}/attn/new_${kind}/GatherElements`, [intAttribute("axis", 2)]);
+      newOutputs.push(newPositionsOutput(graph.output.find((o) => o.name === present), name));
+    }
     branch = b.op("MatMul", [attention, weights.input(layer.o)], `${at}/attn/o_proj/MatMul`);
     const y = norm(layer.postNorm.weight, layer.postNorm.epsilon, `${at}/post_attention_layernorm`);
     const [gate, up] = options.packGateUp ? packedGateUp(b, index.dir, layer, y, i, config.intermediateSize) : [
@@ -113,7 +142,7 @@ export function buildFusedModel(original: ModelProto, index: GraphIndex, spec: D
     node: b.nodes,
     initializer: b.initializers,
     input: keptInputs,
-    output: graph.output,
+    output: [...graph.output, ...newOutputs],
     doc_string: (graph as { doc_string?: string }).doc_string,
   });
   return ModelProtoType.create({
@@ -130,6 +159,42 @@ export function buildFusedModel(original: ModelProto, index: GraphIndex, spec: D
 }
 
 const INT32 = 6;
+const INT64 = 7;
+
+/** The outputs a decode step fetches instead of the presents (see the header); the server looks for this name. */
+export const NEW_KV_PREFIX = "new_key_values.";
+
+/**
+ * GatherElements indices [B, kvH, S, D] of the positions a run wrote in
+ * present: seqlens_k - S + 1 + s for s in [0, S), the same on every head
+ * and channel.
+ */
+function newPositionIndex(b: GraphBuilder, inputIds: string, lastIndex: string, maskType: number, config: DecoderConfig): string {
+  const at = "/model/new_positions";
+  const last = maskType === INT64 ? lastIndex : b.op("Cast", [lastIndex], `${at}/Cast`, [intAttribute("to", INT64)]);
+  const idsShape = b.op("Shape", [inputIds], `${at}/Shape`);
+  const seqAxis = b.intConstant(`${at}/constants/1`, [], [1]);
+  const steps = b.op("Gather", [idsShape, seqAxis], `${at}/Gather`, [intAttribute("axis", 0)]);
+  const zero = b.intConstant(`${at}/constants/zero`, [], [0]);
+  const one = b.intConstant(`${at}/constants/one`, [], [1]);
+  const firstMinusOne = b.op("Sub", [last, steps], `${at}/Sub`);
+  const first = b.op("Add", [firstMinusOne, one], `${at}/Add`);
+  const offsets = b.op("Range", [zero, steps, one], `${at}/Range`);
+  const positions = b.op("Add", [first, offsets], `${at}/Positions`); // [B, 1] + [S] = [B, S]
+  const axes = b.intConstant(`${at}/constants/axes`, [2], [1, 3]);
+  const column = b.op("Unsqueeze", [positions, axes], `${at}/Unsqueeze`); // [B, 1, S, 1]
+  const spread = b.intConstant(`${at}/constants/spread`, [4], [1, config.numKvHeads, 1, config.headDim]);
+  return b.op("Expand", [column, spread], `${at}/Expand`);
+}
+
+/** The present's declared type, with the new positions' own name and sequence dim. */
+function newPositionsOutput(present: ValueInfoProto | undefined, name: string): ValueInfoProto {
+  const dims = ["batch_size", "num_key_value_heads", "sequence_length", "head_size"].map((p) => ({ dim_param: p }));
+  return ValueInfoProtoType.create({
+    name,
+    type: { tensor_type: { elem_type: elemType(present as TypedValue | undefined) ?? DataType.FLOAT, shape: { dim: dims } } },
+  }) as unknown as ValueInfoProto;
+}
 
 type TypedValue = { type?: { tensor_type?: { elem_type?: number } } };
 

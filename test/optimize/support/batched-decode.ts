@@ -7,7 +7,6 @@
  */
 import { argmax } from "../../../src/generation/sampler.ts";
 import { DecodeBatch } from "../../../src/worker/decode-batch.ts";
-import { kvGeometry } from "../../../src/worker/kv-geometry.ts";
 import type { ModelRunner } from "../../../src/worker/model-runner.ts";
 import { probePlacement } from "../../../src/worker/placement-probe.ts";
 
@@ -23,7 +22,7 @@ export async function batchedDecode(runner: ModelRunner, prompts: number[][], st
   const probe = await probePlacement(runner);
   if (!probe.placement) throw new Error(`the placement probe refuses batched decoding: ${probe.reason}`);
   const prefill = await runner.prefillBatch(prompts);
-  const batch = new DecodeBatch(kvGeometry(runner.io), runner.io.kv.layers, probe.placement);
+  const batch = DecodeBatch.for(runner.io, probe.placement);
   batch.rebuild(
     () => false,
     prompts.map((p, row) => ({ rowId: row, past: prefill.past, sourceRow: row, length: p.length })),
