@@ -47,7 +47,7 @@ export async function bootWorker(init: WorkerInit): Promise<WorkerParts> {
     spinning: runner.spinning,
     batchPlacement: probe.placement,
     batchProbe: probe.reason,
-    kvHandling: describeKvHandling(probe.placement),
+    kvHandling: describeKvHandling(probe.placement, runner.io.kv.newPositions),
     chunkedPrefill: chunked,
   };
   return { runner, encoder, stepper, info };

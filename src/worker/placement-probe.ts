@@ -67,10 +67,12 @@ export async function probePlacement(runner: ModelRunner): Promise<ProbeResult> 
  * left-aligned buffer layout, positions from seqlens_k) does; appended
  * writes are a plain attention graph's Concat of past and new.
  */
-export function describeKvHandling(placement: NewPositionPlacement | null): string {
+export function describeKvHandling(placement: NewPositionPlacement | null, newPositionOutputs: boolean): string {
   switch (placement) {
     case "in-place":
-      return "fused attention (GroupQueryAttention): each row's new KV position is written right after its own length; present becomes the next past as is";
+      return newPositionOutputs
+        ? "fused attention (GroupQueryAttention): each row's new KV position is written right after its own length; a decode step returns only the new positions (new_key_values), kept in the worker's own cache buffers"
+        : "fused attention (GroupQueryAttention): each row's new KV position is written right after its own length; present becomes the next past as is";
     case "appended":
       return "plain attention: the new KV position is appended at the batch width; present becomes the next past, shorter rows' new position moved back";
     case null:
