@@ -3,8 +3,10 @@
  * measurements do not share the CPUs: raw loops, the batching server's
  * scenarios, a second server with --max-batch-size 1 under the same c=16
  * load, the paired rounds behind the ratio lines (both servers idle but
- * loaded while the raw loop runs), and the raw loops again.
+ * loaded while the raw loop runs), the raw loops again, and the dtype table
+ * when the folder holds optimized files (dtype-table.ts).
  */
+import { availableDtypes, dtypeTable, type DtypeTable } from "./dtype-table.ts";
 import type { BenchModel } from "./models.ts";
 import { runRawBaselines } from "./raw-bench.ts";
 import type { RawLoopResult } from "./raw-loop.ts";
@@ -35,6 +37,8 @@ export interface ModelResult {
   bootMs: number;
   /** The workload as scaled to this model's speed. */
   workload: Workload;
+  /** Each optimized file of the folder through the server against the raw fp32 loop; null when the folder has only fp32. */
+  dtypes: DtypeTable | null;
 }
 
 export async function benchModel(
@@ -74,7 +78,8 @@ export async function benchModel(
   log(`  raw loop again...`);
   const rawAfter = await runRawBaselines(model, base, threads);
   const raw = rawBefore.map((before, i) => meanOfPasses(before, rawAfter[i]));
-  return { model, raw, rawPasses: [rawBefore, rawAfter], batching, oneAtATime, paired, bootMs, workload };
+  const dtypes = availableDtypes(model.dir).present.length > 1 ? await dtypeTable(model, workload, threads, serverThreads, log) : null;
+  return { model, raw, rawPasses: [rawBefore, rawAfter], batching, oneAtATime, paired, bootMs, workload, dtypes };
 }
 
 /** The two passes' mean times, and the rates of those times (tokens over mean time). */

@@ -25,12 +25,13 @@ export class RawSession {
   ) {}
 
   /** Session options as the server's worker uses them, so the comparison is like for like. */
-  static async open(model: BenchModel, threads: number): Promise<RawSession> {
+  static async open(model: BenchModel, threads: number, extra: ort.InferenceSession.SessionOptions = {}): Promise<RawSession> {
     const session = await ort.InferenceSession.create(model.onnxPath, {
       executionProviders: ["cpu"],
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: "all",
+      ...extra,
     });
     const meta = new Map(session.inputMetadata.map((m) => [m.name, m]));
     const outMeta = new Map(session.outputMetadata.map((m) => [m.name, m]));
@@ -95,6 +96,11 @@ export class RawSession {
       cache[past] = t;
     }
     return { logits: out.logits!, cache };
+  }
+
+  /** Stops ONNX Runtime's profiler (a session opened with enableProfiling), which writes its JSON file. */
+  endProfiling(): void {
+    this.session.endProfiling();
   }
 
   async release(): Promise<void> {

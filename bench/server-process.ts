@@ -4,6 +4,7 @@
  * here is killed when the bench exits, fails or is interrupted.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import type { ModelDtype } from "../src/config.ts";
 import { freePort } from "./free-port.ts";
 import { REPO_ROOT } from "./models.ts";
 import { readProcMemory, resetPeakMemory, type ProcMemory } from "./proc-memory.ts";
@@ -12,6 +13,8 @@ export interface ServerOptions {
   modelDir: string;
   threads: number | "auto";
   maxBatchSize: number;
+  /** The server's --dtype; its default (fp32) when absent. */
+  dtype?: ModelDtype;
   readyTimeoutMs?: number;
 }
 
@@ -65,6 +68,7 @@ export class ServerProcess {
       "--workers", "1",
       "--max-batch-size", String(options.maxBatchSize),
       "--shutdown-grace-ms", "1000",
+      ...(options.dtype ? ["--dtype", options.dtype] : []),
     ];
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
     live.add(child);
