@@ -80,4 +80,22 @@ describe.skipIf(!haveDefaultModel)("decode batch: the new-positions hand-over", 
     expect(kvLength(batch.feeds().past[fused.io.kv.layers[0].pastKey])).toBeGreaterThan(firstRoom);
     expect(worst).toBeLessThanOrEqual(1e-5);
   });
+
+  it("runs to the last position of the context, where the room passes the model's positions", async () => {
+    const limit = loadModelFolder(defaultModelPath).contextLength;
+    const kv = fused.emptyKv();
+    const promptLength = limit - CAPACITY_STEP - 10;
+    await fused.forward(kv, Array.from({ length: promptLength }, (_, i) => 20 + (i % 300)));
+    const batch = DecodeBatch.for(fused.io, "in-place");
+    batch.rebuild(() => false, [{ rowId: 0, past: kv.past, sourceRow: 0, length: promptLength }]);
+    const reference = { past: { ...kv.past }, length: kv.length };
+    let worst = 0;
+    for (let s = 0; batch.lengths[0] < limit - 1; s++) {
+      const [logits] = await fused.decode(batch, [token(0, s)]);
+      worst = Math.max(worst, relativeDiff(await fused.forward(reference, [token(0, s)]), logits));
+    }
+    expect(batch.lengths[0]).toBe(limit - 1);
+    expect(kvLength(batch.feeds().past[fused.io.kv.layers[0].pastKey])).toBeGreaterThan(limit);
+    expect(worst).toBeLessThanOrEqual(1e-5);
+  });
 });
