@@ -4,7 +4,7 @@
  * (/ready must mean "can generate"), and measure how this model batches.
  * Returns the parts the worker serves with and what it tells the engine.
  */
-import { compileChatTemplate } from "../model/chat-template.ts";
+import { compileFolderTemplates } from "../model/chat-template.ts";
 import { loadModelFolder } from "../model/model-folder.ts";
 import { PromptEncoder } from "../model/prompt-encoder.ts";
 import { loadTokenizer } from "../model/tokenizer.ts";
@@ -24,7 +24,7 @@ export async function bootWorker(init: WorkerInit): Promise<WorkerParts> {
   const folder = loadModelFolder(init.modelPath, init.dtype);
   const tokenizer = loadTokenizer(folder);
   const template = folder.chatTemplate
-    ? compileChatTemplate(folder.chatTemplate, folder.tokenizerConfig, `${folder.dir}/tokenizer_config.json`)
+    ? compileFolderTemplates({ default: folder.chatTemplate, toolUse: folder.toolUseTemplate, file: folder.chatTemplateFile }, folder.tokenizerConfig)
     : null;
   const runner = await ModelRunner.create(folder, init);
   await runner.forward(runner.emptyKv(), [folder.special.bos ?? 0]);
