@@ -18,7 +18,7 @@
  * KL divergence of each file's logits from the plain fp32 graph's over one
  * teacher-forced prefill.
  */
-import { MODEL_DTYPES, type ModelDtype } from "../src/config.ts";
+import { FILE_DTYPES, type FileDtype } from "../src/model/dtype-files.ts";
 import { loadModelFolder } from "../src/model/model-folder.ts";
 import { closeIdleConnections } from "./completion-client.ts";
 import { closedLoop } from "./load-runners.ts";
@@ -37,8 +37,10 @@ import type { Workload } from "./workload.ts";
 /** Prompt of the prefill column, and the positions the KL divergence is taken over (fewer where the context is shorter). */
 export const LONG_PROMPT = 512;
 
+const TABLE_DTYPES: readonly FileDtype[] = ["fp32", "fp32-fused", "q8", "q4"];
+
 export interface DtypeRow {
-  dtype: ModelDtype;
+  dtype: FileDtype;
   file: string;
   decode: PairedRatio;
   prefill: PairedRatio;
@@ -59,7 +61,7 @@ export interface DtypeTable {
   /** Tokens of the prefill prompt: LONG_PROMPT, or the context length less one token to generate. */
   longPrompt: number;
   /** Dtypes the folder has no file for. */
-  missing: ModelDtype[];
+  missing: FileDtype[];
 }
 
 interface RoundRates {
@@ -69,10 +71,11 @@ interface RoundRates {
 }
 
 /** The folder's file for each dtype it has; null when it has only the plain fp32 graph (nothing to compare). */
-export function availableDtypes(dir: string): { present: Array<{ dtype: ModelDtype; onnxPath: string }>; missing: ModelDtype[] } {
-  const present: Array<{ dtype: ModelDtype; onnxPath: string }> = [];
-  const missing: ModelDtype[] = [];
-  for (const dtype of MODEL_DTYPES) {
+export function availableDtypes(dir: string): { present: Array<{ dtype: FileDtype; onnxPath: string }>; missing: FileDtype[] } {
+  const present: Array<{ dtype: FileDtype; onnxPath: string }> = [];
+  const missing: FileDtype[] = [];
+  // The four files the optimizer and the plain export give; other Hub dtypes are not part of the table.
+  for (const dtype of FILE_DTYPES.filter((d) => TABLE_DTYPES.includes(d))) {
     try {
       present.push({ dtype, onnxPath: loadModelFolder(dir, dtype).onnxPath });
     } catch {

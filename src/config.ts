@@ -6,10 +6,14 @@
  * boot, so a bad value fails start-up with a one-line reason instead of
  * misbehaving later.
  */
-import { basename, isAbsolute, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { basename, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { MODEL_DTYPES } from "./model/dtype-files.ts";
+import { isHubRepoId } from "./model/model-source.ts";
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -22,8 +26,7 @@ export class ConfigError extends Error {
 const DEFAULT_MODEL_PATH = fileURLToPath(new URL("../models/tiny-chat", import.meta.url));
 const MIB = 1024 * 1024;
 
-/** The model files --dtype can pick (see DTYPE_FILES in model/model-folder.ts). */
-export const MODEL_DTYPES = ["fp32", "fp32-fused", "q8", "q4"] as const;
+export { MODEL_DTYPES, type ModelDtype } from "./model/dtype-files.ts";
 
 const integer = (min: number, max: number) =>
   z
@@ -73,8 +76,34 @@ const OPTIONS = {
     env: "MODEL_PATH",
     default: DEFAULT_MODEL_PATH,
     shownDefault: "models/tiny-chat",
-    help: "model folder (relative to the current directory)",
-    schema: z.string().min(1, { error: "expected a path" }).transform((p) => (isAbsolute(p) ? p : resolve(p))),
+    help: "model folder (relative to the current directory), or a Hub repo id (owner/name) kept in --models-dir",
+    // An existing folder wins over a Hub id of the same spelling; an id stays as given (model/model-source.ts).
+    schema: z
+      .string()
+      .min(1, { error: "expected a path or owner/name" })
+      .transform((p) => (isAbsolute(p) || existsSync(p) || !isHubRepoId(p) ? resolve(p) : p)),
+  }),
+  modelsDir: option({
+    flag: "models-dir",
+    env: "MODELS_DIR",
+    default: join(homedir(), ".cache", "onnx-openai-server", "models"),
+    shownDefault: "~/.cache/onnx-openai-server/models",
+    help: "where Hub models (--model owner/name, npm run pull) are kept",
+    schema: z.string().min(1, { error: "expected a path" }).transform((p) => resolve(p)),
+  }),
+  revision: option({
+    flag: "revision",
+    env: "MODEL_REVISION",
+    default: "main",
+    help: "Hub revision (branch, tag or commit) of --model owner/name",
+    schema: z.string().trim().min(1, { error: "expected a branch, tag or commit" }),
+  }),
+  pull: option({
+    flag: "pull",
+    env: "PULL",
+    default: "missing",
+    help: "--model owner/name not yet in --models-dir: missing = pull it first, never = fail",
+    schema: z.enum(["missing", "never"], { error: "expected missing or never" }),
   }),
   modelName: option({
     flag: "model-name",
@@ -87,10 +116,10 @@ const OPTIONS = {
   dtype: option({
     flag: "dtype",
     env: "DTYPE",
-    default: "fp32",
+    default: "auto",
     help:
-      "which model file: fp32 (onnx/model.onnx), fp32-fused (model_fused.onnx), q8 (model_quantized.onnx) or q4 (model_q4.onnx); npm run optimize writes all but fp32",
-    schema: z.enum(MODEL_DTYPES, { error: "expected fp32, fp32-fused, q8 or q4" }),
+      "which model file: fp32 (onnx/model.onnx), q8 (model_quantized.onnx), fp32-fused|fp16|int8|uint8|q4|q4f16|bnb4 (model_<dtype>.onnx); auto: model.onnx, else the fastest the folder has for --device",
+    schema: z.enum(MODEL_DTYPES, { error: `expected ${MODEL_DTYPES.join(", ")}` }),
   }),
   host: option({
     flag: "host",
@@ -232,7 +261,6 @@ export type Device = ServerConfig["device"];
 export type ThreadSetting = ServerConfig["threads"];
 export type SpinningSetting = ServerConfig["ortSpinning"];
 export type LogLevel = ServerConfig["logLevel"];
-export type ModelDtype = ServerConfig["dtype"];
 
 export type ParsedCommandLine = { kind: "help"; text: string } | { kind: "config"; config: ServerConfig };
 
@@ -303,5 +331,6 @@ export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConf
 
 /** The model id to serve: the configured name, else the folder's basename. */
 export function servedModelName(config: Pick<ServerConfig, "modelName" | "modelPath">): string {
-  return config.modelName ?? basename(config.modelPath);
+  // A Hub model is served under its repo id, as the Hub and other servers name it.
+  return config.modelName ?? (isHubRepoId(config.modelPath) ? config.modelPath : basename(config.modelPath));
 }

@@ -102,11 +102,13 @@ describe("parseConfig", () => {
     ]);
   });
 
-  it("takes the model file's dtype as fp32 (default), q8 or q4, from the flag or DTYPE", () => {
-    expect(config([]).dtype).toBe("fp32");
+  it("takes the model file's dtype (auto by default) from the flag or DTYPE, by the transformers.js names", () => {
+    expect(config([]).dtype).toBe("auto");
     expect(config(["--dtype", "q4"]).dtype).toBe("q4");
-    expect(config([], { DTYPE: "q8" }).dtype).toBe("q8");
-    expect(errorOf(["--dtype", "int3"])).toBe('--dtype: expected fp32, fp32-fused, q8 or q4, got "int3"');
+    expect(config([], { DTYPE: "q4f16" }).dtype).toBe("q4f16");
+    expect(errorOf(["--dtype", "int3"])).toBe(
+      '--dtype: expected auto, fp32, fp32-fused, fp16, q8, int8, uint8, q4, q4f16, bnb4, got "int3"',
+    );
   });
 
   it("takes threads as auto or a positive integer", () => {

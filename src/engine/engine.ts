@@ -73,6 +73,10 @@ export interface ModelCard {
   created: number;
   ownedBy: string;
   contextLength: number;
+  /** The dtype served (--dtype, auto resolved), its file relative to the folder, and the folder's layout. */
+  dtype: string;
+  file: string;
+  layout: "optimum" | "genai";
 }
 
 export interface Engine {

@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from "node:events";
 import { statSync } from "node:fs";
+import { relative } from "node:path";
 import type { Logger } from "pino";
 import { servedModelName, type ServerConfig } from "../config.ts";
 import type { ValidGenerationRequest } from "../domain.ts";
@@ -60,6 +61,9 @@ export class OnnxEngine implements Engine {
       created: Math.floor(statSync(folder.onnxPath).mtimeMs / 1000),
       ownedBy: "onnx-openai-server",
       contextLength: folder.contextLength,
+      dtype: folder.dtype,
+      file: relative(folder.dir, folder.onnxPath),
+      layout: folder.layout,
     };
     this.scheduler = new Scheduler({ maxBatchSize: options.maxBatchSize, maxTokensInFlight: options.maxTokensInFlight, eosIds: folder.special.eos });
     this.collector = new EngineMetricsCollector(this.scheduler);
@@ -77,7 +81,7 @@ export class OnnxEngine implements Engine {
 
   /** Loads the folder and starts every worker; rejects with the reason when the model cannot be served. */
   static async create(options: OnnxEngineOptions): Promise<OnnxEngine> {
-    const engine = new OnnxEngine(loadModelFolder(options.modelPath, options.dtype), options);
+    const engine = new OnnxEngine(loadModelFolder(options.modelPath, options.dtype, options.device), options);
     const info = await engine.pool.start();
     engine.limits = {
       contextLength: engine.folder.contextLength,
@@ -93,7 +97,17 @@ export class OnnxEngine implements Engine {
     });
     const { folder } = engine;
     options.logger.info(
-      { model: engine.model.id, layout: folder.layout, dtype: folder.dtype, onnx: folder.onnxPath, eos: folder.special.eos, eosSource: folder.special.eosSource, ...info },
+      {
+        model: engine.model.id,
+        layout: folder.layout,
+        dtype: folder.dtype,
+        onnx: folder.onnxPath,
+        // What --dtype could pick instead, so a user sees the choice auto made.
+        otherDtypes: folder.availableDtypes.filter((d) => d !== folder.dtype),
+        eos: folder.special.eos,
+        eosSource: folder.special.eosSource,
+        ...info,
+      },
       "model loaded",
     );
     return engine;

@@ -4,9 +4,9 @@
  * the main thread and every worker share. Tensor names and dtypes are NOT decided
  * here: they come from the ONNX session's own metadata (worker/io-spec.ts).
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import type { ModelDtype } from "../config.ts";
+import { chooseDtypeFile, isDtypeMissing, type FileDtype, type ModelDtype } from "./dtype-files.ts";
 import { ModelLoadError } from "./model-load-error.ts";
 import { asNumber, asObject, readJsonObject, type JsonObject } from "./json-file.ts";
 import { resolveSpecialIds, type SpecialIds } from "./special-ids.ts";
@@ -18,12 +18,18 @@ export interface ModelFolder {
   /** Folder basename: the default served model id. */
   name: string;
   layout: ModelLayout;
-  /** Which of the folder's files is served (--dtype). */
-  dtype: ModelDtype;
+  /** Which of the folder's files is served (--dtype, auto resolved). */
+  dtype: FileDtype;
+  /** Every dtype the folder has a file for (the load line lists them). */
+  availableDtypes: FileDtype[];
   onnxPath: string;
   tokenizerPath: string;
   tokenizerConfig: JsonObject;
   chatTemplate: string | null;
+  /** A tokenizer_config list's `tool_use` template, rendered instead of the default when a request has tools. */
+  toolUseTemplate: string | null;
+  /** The file the templates came from, for start-up errors. */
+  chatTemplateFile: string;
   contextLength: number;
   /** From config files; the ONNX logits width wins when it is known. */
   configVocabSize: number | null;
@@ -33,8 +39,8 @@ export interface ModelFolder {
   special: SpecialIds;
 }
 
-/** `dtype` picks the ONNX file when a folder holds several (see DTYPE_FILES). */
-export function loadModelFolder(path: string, dtype: ModelDtype = "fp32"): ModelFolder {
+/** `dtype` picks the ONNX file when a folder holds several (dtype-files.ts); `auto` prefers what runs fastest on `device`. */
+export function loadModelFolder(path: string, dtype: ModelDtype = "auto", device: "cpu" | "cuda" = "cpu"): ModelFolder {
   const dir = resolve(path);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new ModelLoadError(dir, "model folder not found");
@@ -52,7 +58,7 @@ export function loadModelFolder(path: string, dtype: ModelDtype = "fp32"): Model
   }
   const genaiModel = asObject(genai?.model);
   const genaiDecoder = asObject(genaiModel?.decoder);
-  const onnxPath = layout === "genai" ? genaiOnnxPath(dir, genaiDecoder, dtype) : optimumOnnxPath(dir, dtype);
+  const onnx = layout === "genai" ? genaiOnnxPath(dir, genaiDecoder, dtype, device) : optimumOnnxPath(dir, dtype, device);
 
   const textConfig = asObject(config?.text_config) ?? config;
   const configFile = join(dir, layout === "genai" ? "genai_config.json" : "config.json");
@@ -62,11 +68,12 @@ export function loadModelFolder(path: string, dtype: ModelDtype = "fp32"): Model
     dir,
     name: basename(dir),
     layout,
-    dtype,
-    onnxPath,
+    dtype: onnx.dtype,
+    onnxPath: onnx.path,
+    availableDtypes: onnx.available,
     tokenizerPath,
     tokenizerConfig,
-    chatTemplate: loadChatTemplate(dir, tokenizerConfig),
+    ...loadChatTemplates(dir, tokenizerConfig),
     ...dims,
     special: resolveSpecialIds({
       generationConfig,
@@ -101,65 +108,74 @@ function readDimensions(configFile: string, textConfig: JsonObject | null, genai
   };
 }
 
-/**
- * The file of each dtype, by the names transformers.js and Optimum give them
- * (the plain export, or a merged decoder). A folder may hold several side by
- * side; --dtype chooses, and a missing one is a start-up error that lists
- * the dtypes the folder has, never a silent pick of another file.
- */
-const DTYPE_FILES: Record<ModelDtype, readonly string[]> = {
-  fp32: ["model.onnx", "decoder_model_merged.onnx"],
-  // The optimizer's fused, unquantized graph (`optimize --dtype fp32 --fuse`); transformers.js has no name for it.
-  "fp32-fused": ["model_fused.onnx", "decoder_model_merged_fused.onnx"],
-  q8: ["model_quantized.onnx", "decoder_model_merged_quantized.onnx"],
-  q4: ["model_q4.onnx", "decoder_model_merged_q4.onnx"],
-};
-
-const OPTIMIZE_FLAGS: Record<Exclude<ModelDtype, "fp32">, string> = {
+/** The optimizer's command for the dtypes it can write (fp32 is the export itself). */
+const OPTIMIZE_FLAGS: Partial<Record<FileDtype, string>> = {
   "fp32-fused": "--dtype fp32 --fuse",
   q8: "--dtype q8",
   q4: "--dtype q4",
 };
 
-function dtypeFile(dir: string, dtype: ModelDtype, where: string): string {
-  const present = (d: ModelDtype): string | undefined => DTYPE_FILES[d].find((f) => existsSync(join(dir, f)));
-  const file = present(dtype);
-  if (file) return join(dir, file);
-  const available = (Object.keys(DTYPE_FILES) as ModelDtype[]).filter((d) => present(d) !== undefined);
-  const hint = available.length > 0 ? `; this folder has ${available.join(", ")} (start with --dtype ${available[0]})` : "";
-  const make = dtype === "fp32" ? "" : ` (npm run optimize -- --model <folder> ${OPTIMIZE_FLAGS[dtype]} writes it)`;
-  throw new ModelLoadError(where, `no ${dtype} model: expected ${DTYPE_FILES[dtype].join(" or ")}${make}${hint}`);
+interface OnnxChoice {
+  path: string;
+  dtype: FileDtype;
+  available: FileDtype[];
 }
 
-function optimumOnnxPath(dir: string, dtype: ModelDtype): string {
+/**
+ * The file --dtype names in `dir`; a missing one is a one-line start-up
+ * error that lists the ONNX files the folder does have, never a silent
+ * pick of another file.
+ */
+function dtypeFile(dir: string, dtype: ModelDtype, device: "cpu" | "cuda", where: string): OnnxChoice {
+  const choice = chooseDtypeFile((name) => existsSync(join(dir, name)), dtype, device);
+  if (!isDtypeMissing(choice)) return { path: join(dir, choice.file), dtype: choice.dtype, available: choice.available };
+  const files = readdirSync(dir).filter((f) => f.endsWith(".onnx")).sort();
+  const there = files.length > 0 ? `; the folder has ${files.join(", ")}` : "; the folder has no .onnx file";
+  const start = choice.available.length > 0 ? ` (start with --dtype ${choice.available[0]})` : "";
+  const flags = dtype === "auto" ? undefined : OPTIMIZE_FLAGS[dtype];
+  const make = flags ? `; npm run optimize -- --model <folder> ${flags} writes it` : "";
+  const expected = dtype === "auto" ? "no ONNX model file of a known dtype" : `no ${dtype} model: expected ${choice.expected.join(" or ")}`;
+  throw new ModelLoadError(where, `${expected}${there}${start}${make}`);
+}
+
+function optimumOnnxPath(dir: string, dtype: ModelDtype, device: "cpu" | "cuda"): OnnxChoice {
   const onnxDir = join(dir, "onnx");
   if (!existsSync(onnxDir)) throw new ModelLoadError(onnxDir, "missing (the Optimum layout keeps the model in onnx/model*.onnx)");
-  return dtypeFile(onnxDir, dtype, onnxDir);
+  return dtypeFile(onnxDir, dtype, device, onnxDir);
 }
 
-/** fp32 is the file genai_config.json names; the others are the optimizer's files beside it. */
-function genaiOnnxPath(dir: string, decoder: JsonObject | null, dtype: ModelDtype): string {
-  if (dtype !== "fp32") return dtypeFile(dir, dtype, dir);
+/** fp32 (and auto) is the file genai_config.json names; the others are the optimizer's files beside it. */
+function genaiOnnxPath(dir: string, decoder: JsonObject | null, dtype: ModelDtype, device: "cpu" | "cuda"): OnnxChoice {
+  const others = (): FileDtype[] => {
+    const choice = chooseDtypeFile((name) => existsSync(join(dir, name)), "auto", device);
+    return choice.available.filter((d) => d !== "fp32");
+  };
+  if (dtype !== "fp32" && dtype !== "auto") return dtypeFile(dir, dtype, device, dir);
   const filename = typeof decoder?.filename === "string" ? decoder.filename : "model.onnx";
   if (basename(filename) !== filename) {
     throw new ModelLoadError(join(dir, "genai_config.json"), `model.decoder.filename must be a file name, got "${filename}"`);
   }
   const path = join(dir, filename);
   if (!existsSync(path)) throw new ModelLoadError(path, "missing (named by genai_config.json model.decoder.filename)");
-  return path;
+  return { path, dtype: "fp32", available: ["fp32", ...others()] };
 }
 
-function loadChatTemplate(dir: string, tokenizerConfig: JsonObject): string | null {
+function loadChatTemplates(dir: string, tokenizerConfig: JsonObject): Pick<ModelFolder, "chatTemplate" | "toolUseTemplate" | "chatTemplateFile"> {
   // transformers gives a standalone chat_template.jinja precedence over the config entry.
   const file = join(dir, "chat_template.jinja");
-  if (existsSync(file)) return readFileSync(file, "utf8");
+  if (existsSync(file)) return { chatTemplate: readFileSync(file, "utf8"), toolUseTemplate: null, chatTemplateFile: file };
+  const configFile = join(dir, "tokenizer_config.json");
   const entry = tokenizerConfig.chat_template;
-  if (typeof entry === "string") return entry;
+  if (typeof entry === "string") return { chatTemplate: entry, toolUseTemplate: null, chatTemplateFile: configFile };
   if (Array.isArray(entry)) {
-    const named = entry.map(asObject).find((t) => t?.name === "default");
-    return typeof named?.template === "string" ? named.template : null;
+    // A list of named templates, as transformers saves several.
+    const named = (name: string): string | null => {
+      const found = entry.map(asObject).find((t) => t?.name === name);
+      return typeof found?.template === "string" ? found.template : null;
+    };
+    return { chatTemplate: named("default"), toolUseTemplate: named("tool_use"), chatTemplateFile: configFile };
   }
-  return null;
+  return { chatTemplate: null, toolUseTemplate: null, chatTemplateFile: configFile };
 }
 
 function readTokenizerAddedTokens(path: string): Array<{ id: number; content: string; special: boolean }> {

@@ -7,6 +7,11 @@ export interface ModelObject {
   object: "model";
   created: number;
   owned_by: string;
+  /** Beyond OpenAI's fields, as vLLM and llama-server add them: what a client needs to size its prompts, and which file is served. */
+  context_length: number;
+  dtype: string;
+  file: string;
+  layout: "optimum" | "genai";
 }
 
 export const toModelObject = (card: ModelCard): ModelObject => ({
@@ -14,6 +19,10 @@ export const toModelObject = (card: ModelCard): ModelObject => ({
   object: "model",
   created: card.created,
   owned_by: card.ownedBy,
+  context_length: card.contextLength,
+  dtype: card.dtype,
+  file: card.file,
+  layout: card.layout,
 });
 
 export const toModelList = (cards: ModelCard[]): { object: "list"; data: ModelObject[] } => ({

@@ -41,7 +41,15 @@ export const untilAbortScript: EventScript = async function* (_request, options)
 };
 
 export class FakeEngine implements Engine {
-  readonly model: ModelCard = { id: "tiny-chat", created: 1_700_000_000, ownedBy: "test", contextLength: 2048 };
+  readonly model: ModelCard = {
+    id: "tiny-chat",
+    created: 1_700_000_000,
+    ownedBy: "test",
+    contextLength: 2048,
+    dtype: "fp32",
+    file: "onnx/model.onnx",
+    layout: "optimum",
+  };
   healthState: EngineHealth = { ready: true, workersAlive: 1, workersTotal: 1, queued: 0, running: 0, shuttingDown: false };
   script: EventScript = helloScript;
   /** Thrown by start() instead of admitting, e.g. a 429 or context_length_exceeded. */
