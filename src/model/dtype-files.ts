@@ -33,12 +33,13 @@ export function dtypeFileNames(dtype: FileDtype): string[] {
 /**
  * `auto` without a model.onnx: the first of these the folder has.
  *
- * CPU: q4 first. On the 135M shape through the server (npm run bench, the
- * dtype table), 4-bit MatMulNBits decodes at 2.9-3.2x the fp32 graph and
- * 8-bit at 2.5-2.7x; onnx-community's int8/uint8 files (dynamic
- * quantization, MatMulInteger) come after the block-quantized ones; the
- * half-precision files last: ONNX Runtime's CPU provider has no fp16 GEMM on
- * x86 and runs them through Casts (see docs/API.md for the measurement).
+ * CPU: measured on the 135M shape through the server (batch-1 decode,
+ * paired rounds; docs/API.md): 4-bit MatMulNBits 2.7-3.2x the fp32 export,
+ * 8-bit 2.5-2.7x, the fused fp32 graph 1.25x, and an fp16 conversion of
+ * the export the same speed as fp32 (39.2 against 39.9 tok/s): the CPU
+ * provider gains nothing from half precision on x86. onnx-community's
+ * int8/uint8 (dynamic quantization) and bnb4 files were not measured and
+ * sit after the block-quantized ones; the half-precision files last.
  *
  * CUDA: half precision first (what the GPU kernels are made for), then the
  * 4-bit files, then the rest.
