@@ -252,7 +252,7 @@ const OPTIONS = {
 };
 
 type Options = typeof OPTIONS;
-type OptionKey = keyof Options;
+export type OptionKey = keyof Options;
 
 /** The validated configuration; field docs are the options' help texts. */
 export type ServerConfig = { [K in OptionKey]: z.output<Options[K]["schema"]> };
@@ -320,6 +320,25 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedComma
     throw new ConfigError(`${source[key] ?? String(key)}: ${issue.message}${shown}`);
   }
   return { kind: "config", config: result.data as ServerConfig };
+}
+
+/**
+ * One option as parseConfig resolves it (the flag, else the env var, else
+ * the default; the same schema and messages): for subcommands such as
+ * `pull` that share some of the server's options, so both read the same
+ * MODELS_DIR, DTYPE, DEVICE and MODEL_REVISION the same way.
+ */
+export function resolveOption<K extends OptionKey>(key: K, flagValue: string | undefined, env: NodeJS.ProcessEnv): ServerConfig[K] {
+  const spec: OptionSpec<z.ZodType> = OPTIONS[key];
+  const envValue = env[spec.env];
+  const fromEnv = flagValue === undefined && envValue !== undefined && envValue !== "";
+  const raw = flagValue ?? (fromEnv ? envValue : spec.default);
+  const result = spec.schema.safeParse(raw);
+  if (!result.success) {
+    const shown = raw === null || raw === undefined ? "" : `, got ${oneLine(raw)}`;
+    throw new ConfigError(`${fromEnv ? spec.env : `--${spec.flag}`}: ${result.error.issues[0].message}${shown}`);
+  }
+  return result.data as ServerConfig[K];
 }
 
 /** Every option at its default, with `overrides` on top: for embedding the server and for tests. */

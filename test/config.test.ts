@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig, servedModelName, type ServerConfig } from "../src/config.ts";
+import { ConfigError, parseConfig, resolveOption, servedModelName, type ServerConfig } from "../src/config.ts";
 
 function config(argv: string[], env: NodeJS.ProcessEnv = {}): ServerConfig {
   const parsed = parseConfig(argv, env);
@@ -166,5 +166,17 @@ describe("parseConfig", () => {
       expect(line).toContain("default ");
     }
     expect(parseConfig(["-h"], {}).kind).toBe("help");
+  });
+});
+
+describe("resolveOption (options a subcommand shares with the server)", () => {
+  it("flag, else env var, else default, validated as parseConfig does", () => {
+    expect(resolveOption("dtype", "q4", { DTYPE: "q8" })).toBe("q4");
+    expect(resolveOption("dtype", undefined, { DTYPE: "q8" })).toBe("q8");
+    expect(resolveOption("dtype", undefined, { DTYPE: "" })).toBe("auto");
+    expect(resolveOption("modelsDir", undefined, {})).toBe(config([]).modelsDir);
+    expect(resolveOption("modelsDir", "rel/models", {})).toBe(resolve("rel/models"));
+    expect(() => resolveOption("device", "tpu", {})).toThrow(new ConfigError('--device: expected cpu or cuda, got "tpu"'));
+    expect(() => resolveOption("device", undefined, { DEVICE: "tpu" })).toThrow(new ConfigError('DEVICE: expected cpu or cuda, got "tpu"'));
   });
 });
