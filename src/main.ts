@@ -17,6 +17,12 @@ async function main(): Promise<void> {
     process.exitCode = runOptimizeCli(process.argv.slice(3));
     return;
   }
+  if (process.argv[2] === "pull") {
+    // Fetches a Hub model into --models-dir and exits; the server is not started.
+    const { runPullCli } = await import("./hub/pull-cli.ts");
+    process.exitCode = await runPullCli(process.argv.slice(3));
+    return;
+  }
   let config: ServerConfig;
   try {
     const parsed = parseConfig(process.argv.slice(2), process.env);
