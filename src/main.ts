@@ -9,6 +9,7 @@ import { OnnxEngine } from "./engine/onnx-engine.ts";
 import { buildApp } from "./http/app.ts";
 import { createLogger } from "./logger.ts";
 import { ModelLoadError } from "./model/model-load-error.ts";
+import { modelSource } from "./model/model-source.ts";
 
 async function main(): Promise<void> {
   if (process.argv[2] === "optimize") {
@@ -39,6 +40,14 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   let engine: OnnxEngine;
   try {
+    const source = modelSource(config.modelPath, config.modelsDir, config.revision);
+    if (source.kind === "hub") {
+      // Loaded only for Hub ids: a plain folder never touches the network code.
+      const { ensureHubModel } = await import("./hub/hub-model.ts");
+      const dir = await ensureHubModel(source, config, process.stderr);
+      logger.info({ repo: source.repo, revision: source.revision, dir }, "serving a Hub model from --models-dir");
+      config = { ...config, modelPath: dir, modelName: config.modelName ?? source.repo };
+    }
     engine = await OnnxEngine.create({ ...config, logger });
   } catch (error) {
     const reason = error instanceof ModelLoadError ? `cannot serve model: ${error.message}` : (error as Error).message;
