@@ -161,21 +161,26 @@ function genaiOnnxPath(dir: string, decoder: JsonObject | null, dtype: ModelDtyp
 }
 
 function loadChatTemplates(dir: string, tokenizerConfig: JsonObject): Pick<ModelFolder, "chatTemplate" | "toolUseTemplate" | "chatTemplateFile"> {
-  // transformers gives a standalone chat_template.jinja precedence over the config entry.
+  // transformers gives a standalone chat_template.jinja precedence, then chat_template.json, then the config entry.
   const file = join(dir, "chat_template.jinja");
   if (existsSync(file)) return { chatTemplate: readFileSync(file, "utf8"), toolUseTemplate: null, chatTemplateFile: file };
-  const configFile = join(dir, "tokenizer_config.json");
-  const entry = tokenizerConfig.chat_template;
-  if (typeof entry === "string") return { chatTemplate: entry, toolUseTemplate: null, chatTemplateFile: configFile };
+  const jsonFile = join(dir, "chat_template.json");
+  const json = readJsonObject(jsonFile);
+  if (json && json.chat_template !== undefined) return templatesOf(json.chat_template, jsonFile);
+  return templatesOf(tokenizerConfig.chat_template, join(dir, "tokenizer_config.json"));
+}
+
+/** A template entry: one string, or a list of named templates as transformers saves several. */
+function templatesOf(entry: unknown, file: string): Pick<ModelFolder, "chatTemplate" | "toolUseTemplate" | "chatTemplateFile"> {
+  if (typeof entry === "string") return { chatTemplate: entry, toolUseTemplate: null, chatTemplateFile: file };
   if (Array.isArray(entry)) {
-    // A list of named templates, as transformers saves several.
     const named = (name: string): string | null => {
       const found = entry.map(asObject).find((t) => t?.name === name);
       return typeof found?.template === "string" ? found.template : null;
     };
-    return { chatTemplate: named("default"), toolUseTemplate: named("tool_use"), chatTemplateFile: configFile };
+    return { chatTemplate: named("default"), toolUseTemplate: named("tool_use"), chatTemplateFile: file };
   }
-  return { chatTemplate: null, toolUseTemplate: null, chatTemplateFile: configFile };
+  return { chatTemplate: null, toolUseTemplate: null, chatTemplateFile: file };
 }
 
 function readTokenizerAddedTokens(path: string): Array<{ id: number; content: string; special: boolean }> {

@@ -96,6 +96,12 @@ describe("chat templates", () => {
     expect(folder.chatTemplateFile).toBe(join(dir, "chat_template.jinja"));
   });
 
+  it("chat_template.json comes next, before tokenizer_config's entry", () => {
+    const dir = folderWith({ "chat_template.json": JSON.stringify({ chat_template: "C{{ messages | length }}" }) });
+    const folder = loadModelFolder(dir);
+    expect([folder.chatTemplate, folder.chatTemplateFile]).toEqual(["C{{ messages | length }}", join(dir, "chat_template.json")]);
+  });
+
   it("a template that does not parse names its file and line", () => {
     let error: unknown;
     try {
