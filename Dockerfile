@@ -41,6 +41,9 @@ COPY models/tiny-chat ./models/tiny-chat
 
 # ---- final: the variant chosen by the build arg --------------------------
 FROM runtime-${VARIANT}
+# The default --models-dir (Hub models pulled by --model owner/name), owned by the
+# user that writes it, so a named volume mounted there starts writable.
+RUN mkdir -p /home/node/.cache/onnx-openai-server/models && chown -R node:node /home/node/.cache
 USER node
 ENV HOST=0.0.0.0 PORT=8000
 EXPOSE 8000
