@@ -47,6 +47,15 @@ const origin = z.string().refine((o) => /^https?:\/\/[^/\s*]+$/.test(o), {
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
+/** How a switch's env var may say on or off; a switch's flag itself arrives as "true" or "false". */
+const SWITCH_WORDS: Record<string, boolean> = { true: true, false: false, "1": true, "0": false, yes: true, no: false, on: true, off: false };
+const switchValue = z
+  .string()
+  .trim()
+  .transform((v) => v.toLowerCase())
+  .refine((v) => Object.hasOwn(SWITCH_WORDS, v), { error: "expected true or false (or 1/0, yes/no, on/off)" })
+  .transform((v) => SWITCH_WORDS[v]);
+
 interface OptionSpec<Schema extends z.ZodType> {
   flag: string;
   env: string;
@@ -58,6 +67,8 @@ interface OptionSpec<Schema extends z.ZodType> {
   schema: Schema;
   /** Repeatable flag whose values are joined with commas. */
   multiple?: boolean;
+  /** A switch: `--flag` turns it on and `--no-flag` off, with no value; the env var takes true/false. */
+  switch?: boolean;
 }
 
 const option = <Schema extends z.ZodType>(spec: OptionSpec<Schema>): OptionSpec<Schema> => spec;
@@ -196,6 +207,15 @@ const OPTIONS = {
     help: "upper bound for max_tokens (none: the context)",
     schema: optionalInteger(1, 100_000_000),
   }),
+  playground: option({
+    flag: "playground",
+    env: "PLAYGROUND",
+    default: "true",
+    shownDefault: "on",
+    help: "serve the browser playground at / (--no-playground: / is a 404 like any unknown route)",
+    schema: switchValue,
+    switch: true,
+  }),
   apiKeys: option({
     flag: "api-key",
     env: "API_KEYS",
@@ -275,7 +295,7 @@ const configSchema = z
 
 export function helpText(): string {
   const rows = specs().map(([, o]) => {
-    const flag = `  --${o.flag} <value>`;
+    const flag = o.switch === true ? `  --[no-]${o.flag}` : `  --${o.flag} <value>`;
     return `${flag.padEnd(32)}${o.help} [env ${o.env}; default ${o.shownDefault ?? o.default}]`;
   });
   return ["Usage: onnx-openai-server [options]", "", "Options (flags win over env vars):", ...rows, `  ${"--help".padEnd(30)}show this text`].join("\n");
@@ -287,11 +307,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedComma
   const parseOptions: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }> = {
     help: { type: "boolean", short: "h" },
   };
-  for (const [, o] of specs()) parseOptions[o.flag] = { type: "string", multiple: o.multiple === true };
+  for (const [, o] of specs()) {
+    parseOptions[o.flag] = o.switch === true ? { type: "boolean" } : { type: "string", multiple: o.multiple === true };
+  }
 
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: argv, options: parseOptions, strict: true, allowPositionals: false });
+    // allowNegative gives every switch its --no-<flag> form (the last of the two on the command line wins).
+    parsed = parseArgs({ args: argv, options: parseOptions, strict: true, allowPositionals: false, allowNegative: true });
   } catch (err) {
     // parseArgs messages are multi-line and suggest "--" tricks; keep the first line.
     throw new ConfigError((err as Error).message.split("\n")[0]);

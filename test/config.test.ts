@@ -131,6 +131,19 @@ describe("parseConfig", () => {
     }
   });
 
+  it("serves the playground unless --no-playground or PLAYGROUND says off; the flag wins over the env var", () => {
+    expect(config([]).playground).toBe(true);
+    expect(config(["--no-playground"]).playground).toBe(false);
+    expect(config(["--playground"], { PLAYGROUND: "false" }).playground).toBe(true);
+    expect(config(["--playground", "--no-playground"]).playground).toBe(false);
+    for (const off of ["false", "0", "no", "OFF"]) expect(config([], { PLAYGROUND: off }).playground).toBe(false);
+    for (const on of ["true", "1", "yes", "On"]) expect(config([], { PLAYGROUND: on }).playground).toBe(true);
+    expect(errorOf([], { PLAYGROUND: "maybe" })).toBe('PLAYGROUND: expected true or false (or 1/0, yes/no, on/off), got "maybe"');
+    expect(errorOf(["--playground=no"])).toMatch(/playground/);
+    // Only switches have a --no- form.
+    expect(errorOf(["--no-port"])).toMatch(/no-port/);
+  });
+
   it("rejects unknown flags and positional arguments", () => {
     expect(errorOf(["--bogus"])).toMatch(/bogus/);
     expect(errorOf(["serve"])).toMatch(/serve/);
@@ -159,6 +172,7 @@ describe("parseConfig", () => {
       ["--log-level", "LOG_LEVEL"],
       ["--shutdown-grace-ms", "SHUTDOWN_GRACE_MS"],
       ["--model-name", "MODEL_NAME"],
+      ["--[no-]playground", "PLAYGROUND"],
     ]) {
       const line = parsed.text.split("\n").find((l) => l.trimStart().startsWith(`${flag} `));
       expect(line, flag).toBeDefined();
