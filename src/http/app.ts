@@ -16,6 +16,7 @@ import { registerGenerationRoutes } from "./routes/generation-routes.ts";
 import { registerHealthRoutes } from "./routes/health-routes.ts";
 import { registerMetricsRoutes } from "./routes/metrics-routes.ts";
 import { registerModelRoutes } from "./routes/model-routes.ts";
+import { registerPlaygroundRoutes } from "./routes/playground-routes.ts";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -76,6 +77,7 @@ export function buildApp(config: ServerConfig, engine: Engine, options: BuildApp
   });
   registerCors(app, config.corsOrigins);
   registerHealthRoutes(app, engine);
+  if (config.playground) registerPlaygroundRoutes(app);
 
   const auth = createApiKeyCheck(config.apiKeys);
   registerMetricsRoutes(app, engine, auth);
