@@ -15,6 +15,8 @@ export interface EngineRow {
   rowId: number;
   request: EngineRequest;
   choice: ChoiceOutput;
+  /** performance.now() when this choice's latest token arrived; NaN before its first. Set by the scheduler. */
+  lastTokenAtMs: number;
 }
 
 export interface EngineRequestInit {
@@ -38,6 +40,15 @@ export class EngineRequest {
   maxTokens = 0;
   /** The request's seed, or one drawn for it, so that every choice's random sequence is fixed at admission. */
   readonly seed: number;
+  /**
+   * performance.now() when the request was admitted and queued on its
+   * worker (its prompt is encoded while it waits), when its first row was
+   * sent to a batch, and when its first token arrived; NaN until then. The
+   * scheduler sets the last two: it is the one that knows.
+   */
+  readonly queuedAtMs = performance.now();
+  scheduledAtMs = Number.NaN;
+  firstTokenAtMs = Number.NaN;
   private ended = false;
 
   readonly id: string;
@@ -55,7 +66,7 @@ export class EngineRequest {
     this.channel = new EventChannel(init.onAbandon);
     this.seed = init.valid.sampling.seed ?? randomInt(0, 2 ** 32);
     for (let index = 0; index < init.valid.n; index++) {
-      this.rows.push({ rowId: init.nextRowId(), request: this, choice: new ChoiceOutput(index, init.valid.stop) });
+      this.rows.push({ rowId: init.nextRowId(), request: this, choice: new ChoiceOutput(index, init.valid.stop), lastTokenAtMs: Number.NaN });
     }
   }
 
@@ -85,11 +96,12 @@ export class EngineRequest {
     this.endIfComplete();
   }
 
-  /** Cancels every unfinished choice; a no-op once the request has ended. */
-  cancel(): void {
-    if (this.ended) return;
+  /** Cancels every unfinished choice. False when the request had already ended: nothing was cancelled. */
+  cancel(): boolean {
+    if (this.ended) return false;
     for (const row of this.rows) this.forward(row.choice.cancel());
     this.endIfComplete();
+    return true;
   }
 
   fail(error: ApiError): void {

@@ -3,9 +3,9 @@
  * types; they never import onnxruntime or worker code, so HTTP tests can run
  * against a fake engine and engine tests can run without HTTP.
  */
+import type { Registry } from "prom-client";
 import type { FinishReason, TokenLogprob, Usage, ValidGenerationRequest } from "../domain.ts";
 import type { ApiError } from "../errors.ts";
-import type { SummarySnapshot } from "../metrics/summary.ts";
 
 export interface SubmitOptions {
   /** The completion id (chatcmpl-… / cmpl-…), made by the route. */
@@ -30,6 +30,8 @@ export interface Generation {
   promptTokens: number;
   /** Ending the iteration early (break/return) cancels the generation. */
   events: AsyncIterable<TokenEvent>;
+  /** Tokens counted so far; final once the events have ended (with `end` or `error`). */
+  usage(): Usage;
 }
 
 export interface CancelResult {
@@ -46,26 +48,6 @@ export interface EngineHealth {
   queued: number;
   running: number;
   shuttingDown: boolean;
-}
-
-/** What /metrics reports of the engine. */
-export interface EngineMetrics {
-  queued: number;
-  running: number;
-  /** Tokens sampled by the workers since start (rows later cut by a stop string included). */
-  generatedTokens: number;
-  /** Duration of one worker step, seconds. */
-  stepSeconds: SummarySnapshot;
-  /** Rows per step. */
-  stepRows: SummarySnapshot;
-  /** Release sent (cancel, disconnect, stop string) -> the row is out of its worker's batch, seconds. */
-  releaseSeconds: SummarySnapshot;
-  /**
-   * The same, in steps of the step the release waited on: the one running when it
-   * arrived, or, when it arrived between steps, the last step's whole cycle (its
-   * start to the row leaving). At most 1 plus the message's way to the worker.
-   */
-  releaseSteps: SummarySnapshot;
 }
 
 export interface ModelCard {
@@ -91,7 +73,8 @@ export interface Engine {
   /** null when the id is unknown (or belongs to another owner). */
   cancel(id: string, owner?: string): CancelResult | null;
   health(): EngineHealth;
-  metrics(): EngineMetrics;
+  /** The engine's own Prometheus metrics (queue, batch, KV, token timing, cancels); GET /metrics shows them. */
+  readonly metricsRegistry: Registry;
   /** Stops admitting, lets in-flight work finish up to graceMs, cancels the rest. */
   close(graceMs: number): Promise<void>;
 }

@@ -12,8 +12,9 @@ import { servedModelName, type ServerConfig } from "../config.ts";
 import type { ValidGenerationRequest } from "../domain.ts";
 import { ApiError, conflict, InternalError, queueFull, unavailable, workerFailed } from "../errors.ts";
 import { loadModelFolder, type ModelFolder } from "../model/model-folder.ts";
-import type { CancelResult, Engine, EngineHealth, EngineMetrics, Generation, ModelCard, SubmitOptions } from "./engine.ts";
-import { EngineMetricsCollector } from "./engine-metrics.ts";
+import type { Registry } from "prom-client";
+import type { CancelResult, Engine, EngineHealth, Generation, ModelCard, SubmitOptions } from "./engine.ts";
+import { EngineMetrics, type CancelSource } from "./engine-metrics.ts";
 import { EngineRequest } from "./engine-request.ts";
 import { registerIntrospection, type EngineIntrospectionEvents } from "./introspection.ts";
 import { checkBeforeEncoding, completionBudget, type ModelLimits } from "./prepare-request.ts";
@@ -45,7 +46,7 @@ export class OnnxEngine implements Engine {
   readonly model: ModelCard;
   private readonly scheduler: Scheduler;
   private readonly registry = new RequestRegistry();
-  private readonly collector: EngineMetricsCollector;
+  private readonly metrics: EngineMetrics;
   private readonly pool: WorkerPool;
   private readonly released = new EventEmitter<EngineIntrospectionEvents>();
   private limits!: ModelLimits;
@@ -66,7 +67,12 @@ export class OnnxEngine implements Engine {
       layout: folder.layout,
     };
     this.scheduler = new Scheduler({ maxBatchSize: options.maxBatchSize, maxTokensInFlight: options.maxTokensInFlight, eosIds: folder.special.eos });
-    this.collector = new EngineMetricsCollector(this.scheduler);
+    this.metrics = new EngineMetrics({
+      scheduler: this.scheduler,
+      maxBatchSize: options.maxBatchSize,
+      kvTokensPerWorker: options.maxTokensInFlight,
+      readyWorkers: () => this.pool.readyCount,
+    });
     this.scheduler.on("released", (id) => this.released.emit("released", id));
     this.scheduler.on("stepFailed", (error) => options.logger.error({ err: error }, "model step failed"));
     const { device, threads, prefillChunk, ortSpinning } = options;
@@ -77,6 +83,7 @@ export class OnnxEngine implements Engine {
       this.scheduler.wake();
     });
     this.pool.on("died", (worker) => this.onWorkerDied(worker));
+    this.pool.on("restarting", () => this.metrics.workerRestarting());
   }
 
   /** Loads the folder and starts every worker; rejects with the reason when the model cannot be served. */
@@ -128,12 +135,13 @@ export class OnnxEngine implements Engine {
       owner: options.owner,
       valid,
       nextRowId: () => this.nextRowId++,
-      onAbandon: () => this.cancelRequest(request),
+      // The HTTP side stops reading early only when its client has gone.
+      onAbandon: () => this.cancelRequest(request, "disconnect"),
       onEnded: (r) => this.registry.end(r, true),
     });
     this.registry.add(request);
-    if (options.signal.aborted) this.cancelRequest(request);
-    else options.signal.addEventListener("abort", () => this.cancelRequest(request), { once: true });
+    if (options.signal.aborted) this.cancelRequest(request, "disconnect");
+    else options.signal.addEventListener("abort", () => this.cancelRequest(request, "disconnect"), { once: true });
     this.scheduler.enqueue(request, worker);
     try {
       const ids = await worker.encode(valid.prompt);
@@ -145,14 +153,14 @@ export class OnnxEngine implements Engine {
     } finally {
       this.scheduler.wake();
     }
-    return { id: request.id, promptTokens: request.promptLength, events: request.channel };
+    return { id: request.id, promptTokens: request.promptLength, events: request.channel, usage: () => request.usage() };
   }
 
   cancel(handle: string, owner?: string): CancelResult | null {
     const active = this.registry.findActive(handle);
     if (active) {
       if (active.owner !== undefined && active.owner !== owner) return null;
-      this.cancelRequest(active);
+      this.cancelRequest(active, "endpoint");
       return { id: active.id, status: "cancelled", usage: active.usage() };
     }
     const done = this.registry.findFinished(handle);
@@ -172,14 +180,14 @@ export class OnnxEngine implements Engine {
     };
   }
 
-  metrics(): EngineMetrics {
-    return this.collector.snapshot();
+  get metricsRegistry(): Registry {
+    return this.metrics.registry;
   }
 
   async close(graceMs: number): Promise<void> {
     this.closing = true;
     await this.idleWithin(graceMs);
-    for (const request of this.registry.activeRequests()) this.cancelRequest(request);
+    for (const request of this.registry.activeRequests()) this.cancelRequest(request, "shutdown");
     await this.idleWithin(CANCEL_DRAIN_MS);
     await this.pool.close();
   }
@@ -192,8 +200,8 @@ export class OnnxEngine implements Engine {
     return Promise.race([idle, new Promise<void>((resolve) => setTimeout(resolve, ms).unref())]);
   }
 
-  private cancelRequest(request: EngineRequest): void {
-    request.cancel();
+  private cancelRequest(request: EngineRequest, source: CancelSource): void {
+    if (request.cancel()) this.metrics.cancelled(source);
     this.scheduler.wake();
   }
 

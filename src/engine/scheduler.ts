@@ -71,6 +71,17 @@ export interface SchedulerEvents {
    * of the step the release waited on.
    */
   rowLeft: [ms: number, steps: number];
+  /** The request's first row was sent to a batch; `request.scheduledAtMs` is set. Once per request. */
+  scheduled: [request: EngineRequest];
+  /** The request's first token arrived; `request.firstTokenAtMs` is set. Once per request. */
+  firstToken: [request: EngineRequest];
+  /**
+   * One step's tokens that reached an unfinished choice (`accepted`: what
+   * usage counts), and for each of them that was not its choice's first,
+   * the time since that choice's previous token. `gapsMs` is a view of a
+   * buffer the scheduler reuses: read it during the event only.
+   */
+  tokens: [accepted: number, gapsMs: Float64Array];
 }
 
 /** What a worker's removal leaves behind. */
@@ -83,6 +94,8 @@ export interface RemovedRunner {
 
 export class Scheduler extends EventEmitter<SchedulerEvents> {
   private readonly slots = new Map<StepRunner, Slot>();
+  /** Per-step token gaps, reused so that timing tokens allocates nothing per token. */
+  private gapsMs = new Float64Array(64);
 
   constructor(private readonly options: SchedulerOptions) {
     super();
@@ -144,6 +157,20 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return n;
   }
 
+  /** KV positions the rows on the workers hold: prompt plus tokens generated so far, per row. */
+  get kvTokensInUse(): number {
+    let n = 0;
+    for (const slot of this.slots.values()) for (const row of slot.rows) n += row.request.promptLength + row.choice.generated;
+    return n;
+  }
+
+  /** KV positions promised to the rows on the workers (prompt plus max tokens each): what admission counts. */
+  get kvTokensReserved(): number {
+    let n = 0;
+    for (const slot of this.slots.values()) for (const row of slot.rows) n += tokensNeeded(row.request);
+    return n;
+  }
+
   /** Sends releases for rows that ended and admissions where there is room; call after any change. */
   wake(): void {
     for (const slot of this.slots.values()) {
@@ -158,8 +185,19 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       for (const row of release) slot.releasing.add(row);
       for (const row of admit) slot.rows.add(row);
       slot.runner.send(admit.map((r) => this.toAdmitRow(r)), Int32Array.from(release, (r) => r.rowId));
+      this.markScheduled(admit);
     }
     this.emitIdleIfIdle();
+  }
+
+  private markScheduled(admitted: EngineRow[]): void {
+    if (admitted.length === 0) return;
+    const now = performance.now();
+    for (const { request } of admitted) {
+      if (!Number.isNaN(request.scheduledAtMs)) continue;
+      request.scheduledAtMs = now;
+      this.emit("scheduled", request);
+    }
   }
 
   private admissions(slot: Slot): EngineRow[] {
@@ -181,11 +219,24 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private onResult(slot: Slot, result: StepResult): void {
     const byId = new Map<number, EngineRow>();
     for (const row of slot.rows) byId.set(row.rowId, row);
+    if (this.gapsMs.length < result.rowIds.length) this.gapsMs = new Float64Array(result.rowIds.length * 2);
+    const now = performance.now();
+    let accepted = 0;
+    let gaps = 0;
     for (let i = 0; i < result.rowIds.length; i++) {
       const row = byId.get(result.rowIds[i]);
-      if (row) row.request.accept(row, result.texts[i], result.logprobs[i] ?? null, result.ends[i] as RowEnd);
+      if (!row) continue;
+      // A token for a choice that already ended (a stop string, a cancel) is dropped by accept: not timed either.
+      if (!row.request.isEnded && !row.choice.finished) {
+        accepted++;
+        if (Number.isNaN(row.lastTokenAtMs)) this.markFirstToken(row.request, now);
+        else this.gapsMs[gaps++] = now - row.lastTokenAtMs;
+        row.lastTokenAtMs = now;
+      }
+      row.request.accept(row, result.texts[i], result.logprobs[i] ?? null, result.ends[i] as RowEnd);
     }
     this.emit("step", result.stepMs, result.rowIds.length);
+    if (accepted > 0) this.emit("tokens", accepted, this.gapsMs.subarray(0, gaps));
     for (let i = 0; i < result.released.length; i++) {
       const row = byId.get(result.released[i]);
       if (!row) continue;
@@ -196,6 +247,12 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       this.releaseIfGone(row.request);
     }
     this.wake();
+  }
+
+  private markFirstToken(request: EngineRequest, now: number): void {
+    if (!Number.isNaN(request.firstTokenAtMs)) return;
+    request.firstTokenAtMs = now;
+    this.emit("firstToken", request);
   }
 
   private onFailed(slot: Slot, error: Error): void {

@@ -18,6 +18,8 @@ export interface WorkerPoolEvents {
   ready: [worker: WorkerHandle];
   /** A worker died; it is out of the pool. Its rows are lost with it. */
   died: [worker: WorkerHandle, error: Error];
+  /** A replacement for a worker that died is starting (never during start-up or shutdown). */
+  restarting: [];
 }
 
 export interface WorkerPoolOptions {
@@ -92,6 +94,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     this.emit("died", worker, error);
     if (this.closing || !this.started) return;
     this.options.logger.error({ err: error }, "model worker died; starting a replacement");
+    this.emit("restarting");
     this.spawn().catch((e: Error) => this.options.logger.error({ err: e }, "replacement worker failed to start"));
   }
 }

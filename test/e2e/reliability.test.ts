@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eosBan, tinyChat } from "../support/fixtures.ts";
 import { introspect } from "../support/engine.ts";
 import { postJson, readSse, startLiveServer, until, type LiveServer } from "../support/live-server.ts";
+import { registrySample } from "../support/prometheus-text.ts";
 
 describe("reliability with a real engine", () => {
   let server: LiveServer;
@@ -29,7 +30,8 @@ describe("reliability with a real engine", () => {
   it("a 10 MB prompt is refused with context_length_exceeded before it reaches a worker", async () => {
     const huge = "What is 123 + 456? ".repeat(550_000);
     expect(huge.length).toBeGreaterThan(10_000_000);
-    const generatedBefore = server.engine.metrics().generatedTokens;
+    const generated = (): Promise<number> => registrySample(server.engine.metricsRegistry, "onnx_server_generation_tokens_total");
+    const generatedBefore = await generated();
     const res = await postJson(`${server.url}/v1/chat/completions`, chat({ messages: [{ role: "user", content: huge }], stream: true }));
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string; message: string } };
@@ -40,7 +42,7 @@ describe("reliability with a real engine", () => {
     expect(body.error.message).toMatch(/\b512\b/);
     expect(server.engine.health()).toMatchObject({ running: 0, queued: 0 });
     expect(introspect(server.engine).activeRequestIds()).toEqual([]);
-    expect(server.engine.metrics().generatedTokens).toBe(generatedBefore);
+    expect(await generated()).toBe(generatedBefore);
     // Still serving: a normal request right after is answered.
     const ok = await postJson(`${server.url}/v1/chat/completions`, chat({ max_tokens: 2 }));
     expect(ok.status).toBe(200);
@@ -63,6 +65,7 @@ describe("reliability with a real engine", () => {
     // Sorted whole, so a failure shows every outcome rather than one count.
     expect(outcomes.sort()).toEqual(["error", "error", "error", "error", "length", "length", "length", "length"]);
     await until(() => engine.health().workersAlive === 2);
+    expect(await registrySample(engine.metricsRegistry, "onnx_server_worker_restarts_total")).toBe(1);
     const ready = await fetch(`${server.url}/ready`);
     expect(ready.status).toBe(200);
     const after = await postJson(`${server.url}/v1/chat/completions`, chat({ max_tokens: 3 }));

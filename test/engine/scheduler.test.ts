@@ -225,4 +225,71 @@ describe("scheduler", () => {
     expect(error.type === "error" && error.error.message).not.toContain("boom");
     expect(failures.map((f) => f.message)).toEqual(["boom"]);
   });
+
+  it("times each request once (queued, first row in a batch, first token) and each later token of a choice once", async () => {
+    const scheduler = new Scheduler({ maxBatchSize: 2, maxTokensInFlight: 1000, eosIds: [2] });
+    const runner = new FakeRunner();
+    scheduler.addRunner(runner);
+    const scheduled: string[] = [];
+    const firstTokens: string[] = [];
+    let accepted = 0;
+    const gaps: number[] = [];
+    scheduler.on("scheduled", (r) => scheduled.push(r.id));
+    scheduler.on("firstToken", (r) => firstTokens.push(r.id));
+    scheduler.on("tokens", (n, gapsMs) => {
+      accepted += n;
+      gaps.push(...gapsMs);
+    });
+    const rowIds = (): number => rowId++;
+    const made = (id: string, init: Parameters<typeof textRequest>[1]): EngineRequest => {
+      const r = new EngineRequest({ id, clientRequestId: undefined, owner: undefined, valid: textRequest("p", init), nextRowId: rowIds, onAbandon: () => undefined, onEnded: () => undefined });
+      r.setPrompt(new Int32Array(4), init?.maxTokens ?? 1);
+      return r;
+    };
+    // Two choices of 3 tokens; one choice ended by the stop string "xx" at its 2nd token though the
+    // worker keeps stepping it to 6 until the release lands; one request cancelled while it waits.
+    const pair = made("pair", { maxTokens: 3, n: 2 });
+    const stopped = made("stopped", { maxTokens: 6, stop: ["xx"] });
+    const cancelled = made("cancelled", { maxTokens: 4 });
+    for (const r of [pair, stopped, cancelled]) scheduler.enqueue(r, runner);
+    cancelled.cancel();
+    scheduler.wake();
+    await Promise.all([pair, stopped].map((r) => collect(r.channel)));
+    await idle(scheduler);
+    // The pair fills the batch first; "stopped" enters when it leaves; "cancelled" never does.
+    expect(scheduled).toEqual(["pair", "stopped"]);
+    expect(firstTokens).toEqual(["pair", "stopped"]);
+    // What usage counts: 3 + 3 + 2 (the tokens after the stop string are dropped, not counted or timed).
+    expect(accepted).toBe(pair.usage().completionTokens + stopped.usage().completionTokens);
+    expect(accepted).toBe(8);
+    // One gap per token after its choice's first: 2 + 2 + 1.
+    expect(gaps).toHaveLength(5);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(0);
+    for (const r of [pair, stopped]) {
+      expect(r.scheduledAtMs).toBeGreaterThanOrEqual(r.queuedAtMs);
+      expect(r.firstTokenAtMs).toBeGreaterThanOrEqual(r.scheduledAtMs);
+    }
+    expect(Number.isNaN(cancelled.scheduledAtMs)).toBe(true);
+    expect(scheduler.kvTokensInUse).toBe(0);
+  });
+
+  it("counts the KV positions the rows on a worker hold and the ones admission promised them", async () => {
+    const scheduler = new Scheduler({ maxBatchSize: 4, maxTokensInFlight: 1000, eosIds: [2] });
+    const runner = new FakeRunner();
+    scheduler.addRunner(runner);
+    const r = request("r", 50, 7);
+    scheduler.enqueue(r, runner);
+    expect(scheduler.kvTokensReserved).toBe(57);
+    const it = r.channel[Symbol.asyncIterator]();
+    await it.next();
+    await it.next();
+    // Two tokens in: prompt 7 + 2 generated (the steps run on; read both figures in one turn).
+    const generated = r.rows[0].choice.generated;
+    expect(generated).toBeGreaterThanOrEqual(2);
+    expect(scheduler.kvTokensInUse).toBe(7 + generated);
+    r.cancel();
+    scheduler.wake();
+    await idle(scheduler);
+    expect([scheduler.kvTokensInUse, scheduler.kvTokensReserved]).toEqual([0, 0]);
+  });
 });
