@@ -241,6 +241,15 @@ const OPTIONS = {
     help: LOG_LEVELS.join("|"),
     schema: z.enum(LOG_LEVELS, { error: `expected ${LOG_LEVELS.slice(0, -1).join(", ")} or silent` }),
   }),
+  logPrompts: option({
+    flag: "log-prompts",
+    env: "LOG_PROMPTS",
+    default: "false",
+    shownDefault: "off",
+    help: "write each request's prompt or messages into its log line (off: never; they may hold personal data)",
+    schema: switchValue,
+    switch: true,
+  }),
   shutdownGraceMs: option({
     flag: "shutdown-grace-ms",
     env: "SHUTDOWN_GRACE_MS",

@@ -37,6 +37,7 @@ describe("parseConfig", () => {
       apiKeys: [],
       corsOrigins: [],
       logLevel: "info",
+      logPrompts: false,
       shutdownGraceMs: 10_000,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 60_000,
@@ -45,6 +46,18 @@ describe("parseConfig", () => {
     expect(c.threads).toBe("auto");
     expect(c.modelPath).toBe(resolve(import.meta.dirname, "../models/tiny-chat"));
     expect(servedModelName(c)).toBe("tiny-chat");
+  });
+
+  it("--log-prompts is a switch without a value; LOG_PROMPTS takes true/false, 1/0 or on/off", () => {
+    expect(config(["--log-prompts"]).logPrompts).toBe(true);
+    for (const [value, expected] of [["true", true], ["1", true], ["on", true], ["false", false], ["0", false], ["off", false]] as const) {
+      expect(config([], { LOG_PROMPTS: value }).logPrompts).toBe(expected);
+    }
+    expect(config(["--log-prompts"], { LOG_PROMPTS: "off" }).logPrompts).toBe(true);
+    expect(errorOf([], { LOG_PROMPTS: "yes please" })).toBe('LOG_PROMPTS: expected true or false (1/0, on/off), got "yes please"');
+    expect(errorOf(["--log-prompts=on"])).toMatch(/log-prompts/);
+    const help = parseConfig(["--help"], {});
+    expect(help.kind === "help" && help.text).toMatch(/\n {2}--log-prompts {2,}write each request's prompt/);
   });
 
   it("reads flags and resolves a relative model path against the current directory", () => {
