@@ -7,11 +7,14 @@ import type { ServerConfig } from "../config.ts";
 import type { Engine } from "../engine/engine.ts";
 import { unavailable } from "../errors.ts";
 import { createLogger } from "../logger.ts";
+import { scrapeRegistry } from "../metrics/registry.ts";
+import { RequestMetrics } from "../metrics/request-metrics.ts";
 import { createApiKeyCheck } from "./auth.ts";
 import { clientErrorHandler } from "./client-error.ts";
 import { registerCors } from "./cors.ts";
 import { errorHandler, notFoundHandler } from "./error-mapper.ts";
 import { logRequestId } from "./request-id.ts";
+import { registerRequestTracking } from "./request-tracking.ts";
 import { registerGenerationRoutes } from "./routes/generation-routes.ts";
 import { registerHealthRoutes } from "./routes/health-routes.ts";
 import { registerMetricsRoutes } from "./routes/metrics-routes.ts";
@@ -64,6 +67,9 @@ export function buildApp(config: ServerConfig, engine: Engine, options: BuildApp
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   app.decorateRequest("apiKeyOwner", undefined);
+  // First of the onRequest hooks: requests that the later ones refuse (shutting down, no API key) are counted too.
+  const requestMetrics = new RequestMetrics(engine.model.contextLength);
+  registerRequestTracking(app, requestMetrics, config.logPrompts);
   let closing = false;
   app.addHook("preClose", async () => {
     closing = true;
@@ -80,7 +86,7 @@ export function buildApp(config: ServerConfig, engine: Engine, options: BuildApp
   if (config.playground) registerPlaygroundRoutes(app);
 
   const auth = createApiKeyCheck(config.apiKeys);
-  registerMetricsRoutes(app, engine, auth);
+  registerMetricsRoutes(app, scrapeRegistry([requestMetrics.registry, engine.metricsRegistry]), auth);
   app.register(async (v1) => {
     // onRequest runs before the body is read: strangers cannot make us parse 16 MiB.
     v1.addHook("onRequest", async (request) => {

@@ -2,7 +2,9 @@
  * The flow shared by POST /v1/chat/completions and /v1/completions: parse,
  * check the model, admit with the engine (all errors before any byte is
  * written), then stream as SSE or collect into one JSON answer. The abort
- * signal handed to the engine fires when the client goes away.
+ * signal handed to the engine fires when the client goes away; the events
+ * are still read to their end then (the cancel has already put them in the
+ * channel), so the request's outcome is the engine's.
  */
 import type { OutgoingHttpHeaders } from "node:http";
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
@@ -17,6 +19,8 @@ import type { ParsedGenerationRequest, ProtocolLimits } from "../protocol/reques
 import type { ResponseIdentity, StreamFormatter } from "../protocol/response-types.ts";
 import { toApiError } from "./error-mapper.ts";
 import { clientRequestId, newCompletionId } from "./request-id.ts";
+import { carriesToken, type RequestOutcome } from "./request-outcome.ts";
+import { CLIENT_CLOSED_REQUEST } from "./request-tracking.ts";
 import { SseWriter, writeSseHead } from "./sse-writer.ts";
 
 export type Endpoint = "chat" | "completion";
@@ -38,11 +42,33 @@ export async function handleGeneration(
   deps: GenerationDeps,
   owner: string | undefined,
 ): Promise<void> {
+  const outcome = request.generationOutcome;
+  if (outcome === null) throw new InternalError("a generation route without request tracking");
+  outcome.handlerStarted();
+  let threw = true;
+  try {
+    await generate(endpoint, request, reply, deps, owner, outcome);
+    threw = false;
+  } finally {
+    outcome.handlerReturned(threw);
+  }
+}
+
+async function generate(
+  endpoint: Endpoint,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: GenerationDeps,
+  owner: string | undefined,
+  outcome: RequestOutcome,
+): Promise<void> {
   const id = newCompletionId(endpoint);
   reply.header("x-request-id", id);
+  outcome.completionId = id;
   const log = request.log.child({ completionId: id });
   const clientId = clientRequestId(request.headers["x-request-id"]);
   const parsed = ENDPOINTS[endpoint].parse(request.body, deps.limits);
+  outcome.parsed = parsed;
   if (parsed.model !== deps.engine.model.id) throw modelNotFound(parsed.model);
   if (deps.engine.health().shuttingDown) throw unavailable("The server is shutting down.");
 
@@ -52,46 +78,61 @@ export async function handleGeneration(
     if (!reply.raw.writableFinished) abort.abort();
   };
   reply.raw.once("close", onClose);
-  log.info({ user: parsed.user, stream: parsed.stream, n: parsed.request.n, maxTokens: parsed.request.maxTokens }, "generation requested");
+  // The request's one info line is written when it finishes (request-log.ts).
+  log.debug({ stream: parsed.stream, n: parsed.request.n, maxTokens: parsed.request.maxTokens }, "generation requested");
 
   const generation = await deps.engine.start(parsed.request, { id, clientRequestId: clientId, owner, signal: abort.signal });
+  outcome.admitted(generation);
   const identity: ResponseIdentity = { id, created: Math.floor(Date.now() / 1000), model: deps.engine.model.id };
 
   if (parsed.stream) {
     reply.raw.off("close", onClose);
     const formatter = ENDPOINTS[endpoint].formatter(identity, { includeUsage: parsed.includeUsage });
-    await streamGeneration(reply, generation, formatter, parsed, abort, log);
+    await streamGeneration(reply, generation, formatter, parsed, abort, log, outcome);
     return;
   }
-  const answer = await collectGeneration(generation, parsed, abort.signal);
+  const answer = await collectGeneration(generation, parsed, abort.signal, outcome);
   if (answer === null) {
     log.info("client left before the answer was ready");
-    return void reply.code(499).send();
+    return void reply.code(CLIENT_CLOSED_REQUEST).send();
   }
   await reply.send(ENDPOINTS[endpoint].build(identity, answer.collector.choices(), answer.usage));
 }
 
 type EndEvent = Extract<TokenEvent, { type: "end" }>;
 
-/** Returns null when the client went away; an `error` event is thrown, since nothing was sent yet. */
+/**
+ * Returns null when the client went away; an `error` event is thrown, since
+ * nothing was sent yet. The time to first token is when the first event
+ * that follows from a token is taken.
+ */
 async function collectGeneration(
   generation: Generation,
   parsed: ParsedGenerationRequest,
   signal: AbortSignal,
+  outcome: RequestOutcome,
 ): Promise<{ collector: ChoiceCollector; usage: EndEvent["usage"] } | null> {
   const collector = new ChoiceCollector(parsed.request.n, parsed.request.logprobs !== null);
   for await (const event of generation.events) {
-    // Leaving the loop calls return() on the iterator, which cancels in the engine.
-    if (signal.aborted) return null;
-    if (event.type === "error") throw event.error;
-    if (event.type === "end") return { collector, usage: event.usage };
+    outcome.event(event);
+    if (event.type === "error") {
+      if (signal.aborted) return null;
+      throw event.error;
+    }
+    if (event.type === "end") return signal.aborted ? null : { collector, usage: event.usage };
+    if (signal.aborted) continue;
+    if (carriesToken(event)) outcome.firstToken();
     collector.add(event);
   }
   if (signal.aborted) return null;
   throw new InternalError(`event stream of ${generation.id} ended without an end event`);
 }
 
-/** After hijack nothing reaches Fastify's error handler, so every failure is handled here. */
+/**
+ * After hijack nothing reaches Fastify's error handler, so every failure is
+ * handled here. The time to first token is when the first chunk that
+ * follows from a token is handed to the socket.
+ */
 async function streamGeneration(
   reply: FastifyReply,
   generation: Generation,
@@ -99,6 +140,7 @@ async function streamGeneration(
   parsed: ParsedGenerationRequest,
   abort: AbortController,
   log: FastifyBaseLogger,
+  outcome: RequestOutcome,
 ): Promise<void> {
   reply.hijack();
   const res = reply.raw;
@@ -112,24 +154,27 @@ async function streamGeneration(
     for (const chunk of formatter.opening(parsed.request.n)) await writer.send(chunk);
     let terminated = false;
     for await (const event of generation.events) {
-      if (!writer.isOpen) break;
-      if (event.type === "delta") await writer.send(formatter.delta(event));
-      else if (event.type === "finish") await writer.send(formatter.finish(event));
-      else if (event.type === "end") {
-        if (parsed.includeUsage) await writer.send(formatter.usage(event.usage));
-        terminated = true;
-      } else {
-        await writer.send(toApiError(event.error, log).toBody());
-        terminated = true;
+      outcome.event(event);
+      terminated = event.type === "end" || event.type === "error";
+      // A client that has gone gets nothing more, but the events are read to the end (see the top of the file).
+      if (writer.isOpen) {
+        if (carriesToken(event)) outcome.firstToken();
+        if (event.type === "delta") await writer.send(formatter.delta(event));
+        else if (event.type === "finish") await writer.send(formatter.finish(event));
+        else if (event.type === "end") {
+          if (parsed.includeUsage) await writer.send(formatter.usage(event.usage));
+        } else await writer.send(toApiError(event.error, log).toBody());
       }
-      if (terminated || !writer.isOpen) break;
+      if (terminated) break;
     }
-    if (!terminated && writer.isOpen) {
-      await writer.send(toApiError(new InternalError("event stream ended without an end event"), log).toBody());
+    if (!terminated) {
+      outcome.failed();
+      if (writer.isOpen) await writer.send(toApiError(new InternalError("event stream ended without an end event"), log).toBody());
     }
     await writer.done();
   } catch (err) {
     // The head is already sent, so the only honest report left is an error event.
+    outcome.failed();
     await writer.send(toApiError(err, log).toBody()).catch(() => false);
     await writer.done().catch(() => res.destroy());
   } finally {

@@ -3,8 +3,9 @@
  * plays a script of events; a script may wait on the abort signal to model
  * a long generation.
  */
-import type { ValidGenerationRequest } from "../../src/domain.ts";
-import type { CancelResult, Engine, EngineHealth, EngineMetrics, Generation, ModelCard, SubmitOptions, TokenEvent } from "../../src/engine/engine.ts";
+import { Gauge, Registry } from "prom-client";
+import type { Usage, ValidGenerationRequest } from "../../src/domain.ts";
+import type { CancelResult, Engine, EngineHealth, Generation, ModelCard, SubmitOptions, TokenEvent } from "../../src/engine/engine.ts";
 
 export type EventScript = (request: ValidGenerationRequest, options: SubmitOptions) => AsyncIterable<TokenEvent>;
 
@@ -67,11 +68,17 @@ export class FakeEngine implements Engine {
     this.starts.push(call);
     for (const listener of this.startListeners.splice(0)) listener(call);
     const source = this.script(request, options);
+    // What the script's end event reports, once it has been played; the prompt alone before.
+    let usage: Usage = { promptTokens: USAGE.promptTokens, completionTokens: 0, totalTokens: USAGE.promptTokens };
     const events: AsyncIterable<TokenEvent> = {
       [Symbol.asyncIterator]: () => {
         const iterator = source[Symbol.asyncIterator]();
         return {
-          next: () => iterator.next(),
+          next: async () => {
+            const result = await iterator.next();
+            if (!result.done && result.value.type === "end") usage = result.value.usage;
+            return result;
+          },
           return: async () => {
             markReturned();
             await iterator.return?.();
@@ -80,7 +87,7 @@ export class FakeEngine implements Engine {
         };
       },
     };
-    return { id: options.id, promptTokens: USAGE.promptTokens, events };
+    return { id: options.id, promptTokens: USAGE.promptTokens, events, usage: () => usage };
   }
 
   /** Resolves with the next start() call (or the latest one if already made). */
@@ -97,18 +104,19 @@ export class FakeEngine implements Engine {
     return this.healthState;
   }
 
-  metricsState: EngineMetrics = {
-    queued: 2,
-    running: 3,
-    generatedTokens: 42,
-    stepSeconds: { count: 4, sum: 0.02, quantiles: [[0.5, 0.005], [0.99, 0.007]] },
-    stepRows: { count: 4, sum: 12, quantiles: [[0.5, 3], [0.99, 3]] },
-    releaseSeconds: { count: 0, sum: 0, quantiles: [[0.5, Number.NaN], [0.99, Number.NaN]] },
-    releaseSteps: { count: 0, sum: 0, quantiles: [[0.5, Number.NaN], [0.99, Number.NaN]] },
-  };
+  /** One engine metric, so tests can see that /metrics shows the engine's registry. */
+  readonly metricsRegistry = new Registry();
 
-  metrics(): EngineMetrics {
-    return this.metricsState;
+  constructor() {
+    const engine = this;
+    new Gauge({
+      name: "onnx_server_num_requests_running",
+      help: "Rows held by the model workers (the fake engine's health().running).",
+      registers: [this.metricsRegistry],
+      collect() {
+        this.set(engine.healthState.running);
+      },
+    });
   }
 
   async close(): Promise<void> {
