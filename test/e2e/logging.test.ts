@@ -3,7 +3,7 @@
  * real process (src/main.ts builds its logger with the same factory as the
  * app), at the most verbose level, with keys given the recommended way
  * (API_KEYS) and the request paths that touch them: accepted, refused, a
- * generation and its cancel.
+ * generation and its cancel. Prompts are not logged either (no --log-prompts).
  */
 import { once } from "node:events";
 import { describe, expect, it } from "vitest";
@@ -40,5 +40,8 @@ describe("the server process's logs", () => {
     expect(logs).toMatch(/log-check-1/);
     expect(logs).not.toContain(KEY);
     expect(logs).not.toContain(WRONG);
+    // The generation's own line, and no prompt text anywhere without --log-prompts.
+    expect(logs).toMatch(/"clientRequestId":"log-check-1"[^\n]*"msg":"generation finished"/);
+    expect(logs).not.toContain("2 + 3");
   });
 });

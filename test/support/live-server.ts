@@ -3,7 +3,7 @@
  * port over a real OnnxEngine (worker thread, ONNX Runtime).
  */
 import type { AddressInfo } from "node:net";
-import type { FastifyInstance } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import pino from "pino";
 import { parseConfig, type ServerConfig } from "../../src/config.ts";
 import type { OnnxEngine, OnnxEngineOptions } from "../../src/engine/onnx-engine.ts";
@@ -18,15 +18,17 @@ export interface LiveServer {
   close(): Promise<void>;
 }
 
+/** `logger`: the app's (silent by default); the engine's stays silent. */
 export async function startLiveServer(
   modelPath: string,
   engineOptions: Partial<OnnxEngineOptions> = {},
   config: Partial<ServerConfig> = {},
+  logger: FastifyBaseLogger = pino({ level: "silent" }),
 ): Promise<LiveServer> {
   const engine = await startEngine(modelPath, engineOptions);
   const parsed = parseConfig([], {});
   if (parsed.kind !== "config") throw new Error("unexpected help");
-  const app = buildApp({ ...parsed.config, logLevel: "silent", ...config }, engine, { logger: pino({ level: "silent" }) });
+  const app = buildApp({ ...parsed.config, logLevel: "silent", ...config }, engine, { logger });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {
