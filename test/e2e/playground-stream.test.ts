@@ -39,7 +39,8 @@ const ANSWER_LENGTHS_AT_FRAMES = `new Promise((resolve) => {
 
 const metricValue = async (server: LiveServer, name: string): Promise<number> => {
   const text = await (await fetch(`${server.url}/metrics`)).text();
-  const match = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const match = new RegExp(`^${escaped} (\\S+)$`, "m").exec(text);
   if (match === null) throw new Error(`/metrics has no ${name}`);
   return Number(match[1]);
 };
@@ -75,6 +76,7 @@ describe.skipIf(skipBrowserTests)("the playground streams an answer and stops it
     // EOS banned: the answer runs to max_tokens unless stopped, whatever the model would say.
     await page.getByLabel(/Extra request fields/).fill(JSON.stringify({ logit_bias: eosBan(tinyChat) }));
     const releasedBefore = await metricValue(server, "onnx_server_release_steps_count");
+    const stopsBefore = await metricValue(server, 'onnx_server_cancels_total{source="endpoint"}');
     await page.getByLabel("Message").fill("Count from 1 to 100.");
     await page.getByLabel("Message").press("Enter");
 
@@ -111,9 +113,10 @@ describe.skipIf(skipBrowserTests)("the playground streams an answer and stops it
     expect(await page.getByRole("button", { name: "Stop" }).isDisabled()).toBe(true);
     expect(await page.getByRole("button", { name: "Send" }).isDisabled()).toBe(false);
 
-    // The row leaves its batch at the worker's next step; /metrics then counts exactly one release.
-    await until(() => server.engine.metrics().running === 0);
+    // The row leaves its batch at the worker's next step; /metrics then counts exactly one release, by the stop endpoint.
+    await until(() => server.engine.health().running === 0);
     expect(await metricValue(server, "onnx_server_release_steps_count")).toBe(releasedBefore + 1);
+    expect(await metricValue(server, 'onnx_server_cancels_total{source="endpoint"}')).toBe(stopsBefore + 1);
     expect(consoleErrors).toEqual([]);
     await page.close();
   });
@@ -131,7 +134,7 @@ describe.skipIf(skipBrowserTests)("the playground streams an answer and stops it
       ),
     );
     const blockersDone = Promise.all(blockers.map((res) => readSse(res)));
-    await until(() => server.engine.metrics().running === 2);
+    await until(() => server.engine.health().running === 2);
 
     const page = await browser.newPage();
     const consoleErrors = collectConsoleErrors(page);
@@ -139,7 +142,7 @@ describe.skipIf(skipBrowserTests)("the playground streams an answer and stops it
     await page.locator(`#model option[value="${server.model}"]`).waitFor({ state: "attached" });
     await page.getByLabel("Message").fill("What is 123 + 456?");
     await page.getByLabel("Message").press("Enter");
-    await until(() => server.engine.metrics().queued === 1);
+    await until(() => server.engine.health().queued === 1);
     await page.getByRole("button", { name: "Stop" }).click();
 
     await page.locator("#run-status", { hasText: /^cancelled: 0 completion tokens, \d+ prompt tokens$/ }).waitFor();
