@@ -48,16 +48,17 @@ describe("parseConfig", () => {
     expect(servedModelName(c)).toBe("tiny-chat");
   });
 
-  it("--log-prompts is a switch without a value; LOG_PROMPTS takes true/false, 1/0 or on/off", () => {
+  it("--log-prompts is a switch (--no-log-prompts turns it off); LOG_PROMPTS takes true/false, 1/0, yes/no or on/off", () => {
     expect(config(["--log-prompts"]).logPrompts).toBe(true);
     for (const [value, expected] of [["true", true], ["1", true], ["on", true], ["false", false], ["0", false], ["off", false]] as const) {
       expect(config([], { LOG_PROMPTS: value }).logPrompts).toBe(expected);
     }
     expect(config(["--log-prompts"], { LOG_PROMPTS: "off" }).logPrompts).toBe(true);
-    expect(errorOf([], { LOG_PROMPTS: "yes please" })).toBe('LOG_PROMPTS: expected true or false (1/0, on/off), got "yes please"');
+    expect(config(["--no-log-prompts"], { LOG_PROMPTS: "on" }).logPrompts).toBe(false);
+    expect(errorOf([], { LOG_PROMPTS: "yes please" })).toBe('LOG_PROMPTS: expected true or false (or 1/0, yes/no, on/off), got "yes please"');
     expect(errorOf(["--log-prompts=on"])).toMatch(/log-prompts/);
     const help = parseConfig(["--help"], {});
-    expect(help.kind === "help" && help.text).toMatch(/\n {2}--log-prompts {2,}write each request's prompt/);
+    expect(help.kind === "help" && help.text).toMatch(/\n {2}--\[no-\]log-prompts {2,}write each request's prompt/);
   });
 
   it("reads flags and resolves a relative model path against the current directory", () => {
