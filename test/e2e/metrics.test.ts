@@ -123,7 +123,8 @@ describe("GET /metrics after a scripted mix, with the real engine", () => {
     expect(sampleValue(busy, "onnx_server_num_requests_running")).toBe(1);
     expect(sampleValue(busy, "onnx_server_num_requests_waiting")).toBe(1);
     expect(sampleValue(busy, "onnx_server_kv_tokens_reserved")).toBe(promptTokens + LONG);
-    expect(sampleValue(busy, "onnx_server_kv_tokens_in_use")).toBeGreaterThan(promptTokens);
+    // At least the running row's prompt; its generated tokens too, as many as it has drawn by now (none yet on a busy machine).
+    expect(sampleValue(busy, "onnx_server_kv_tokens_in_use")).toBeGreaterThanOrEqual(promptTokens);
     expect(sampleValue(busy, "onnx_server_kv_tokens_in_use")).toBeLessThanOrEqual(promptTokens + LONG);
     expect(sampleValue(busy, "onnx_server_kv_tokens_capacity")).toBe(65536);
 
