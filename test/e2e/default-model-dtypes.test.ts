@@ -5,7 +5,6 @@
  * and concurrent, batched greedy answers through the official client are
  * the float model's (q8 exactly; q4 within the eval's measured accuracy).
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import OpenAI from "openai";
@@ -13,19 +12,10 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ModelDtype } from "../../src/config.ts";
 import { introspect } from "../support/engine.ts";
-import { defaultModelPath, haveDefaultModel } from "../support/fixtures.ts";
+import { defaultModelExamples, defaultModelPath, haveDefaultModel } from "../support/fixtures.ts";
 import { startLiveServer, type LiveServer } from "../support/live-server.ts";
 
-interface Example {
-  messages: Array<{ role: "user"; content: string }>;
-  answer: string;
-}
-
-const examples = (): Example[] =>
-  readFileSync(join(defaultModelPath, "eval/examples.jsonl"), "utf8")
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Example);
+const examples = defaultModelExamples;
 
 /** Every JSON log line the engine writes while it loads, for asserting the model-load line. */
 function capturingLogger(lines: Array<Record<string, unknown>>): pino.Logger {

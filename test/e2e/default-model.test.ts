@@ -4,7 +4,6 @@
  * by chunk without U+FFFD, and an independent ONNX Runtime loop giving the
  * same greedy ids as the engine.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,21 +11,11 @@ import { parseConfig } from "../../src/config.ts";
 import { compileChatTemplate } from "../../src/model/chat-template.ts";
 import { loadModelFolder } from "../../src/model/model-folder.ts";
 import { loadTokenizer } from "../../src/model/tokenizer.ts";
-import { defaultModelPath, haveDefaultModel } from "../support/fixtures.ts";
+import { defaultModelExamples, defaultModelPath, haveDefaultModel } from "../support/fixtures.ts";
 import { postJson, readSse, startLiveServer, type LiveServer } from "../support/live-server.ts";
 import { referenceGreedy } from "../support/reference-loop.ts";
 
-interface Example {
-  skill: string;
-  messages: Array<{ role: "user"; content: string }>;
-  answer: string;
-}
-
-const examples = (): Example[] =>
-  readFileSync(join(defaultModelPath, "eval/examples.jsonl"), "utf8")
-    .split("\n")
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Example);
+const examples = defaultModelExamples;
 
 describe.skipIf(!haveDefaultModel)("the default model", () => {
   let server: LiveServer;

@@ -20,16 +20,12 @@ import { int64ToNumber, type NodeProto } from "../../src/optimize/onnx-proto.ts"
 import type { FusedResult } from "../../src/optimize/fuse/fuse-model.ts";
 import type { ModelRunner } from "../../src/worker/model-runner.ts";
 import { probeChunkedPrefill, probePlacement } from "../../src/worker/placement-probe.ts";
-import { eosIds, tinyChat } from "../support/fixtures.ts";
+import { defaultModelExamples, eosIds, tinyChat } from "../support/fixtures.ts";
 import { batchedDecode, relativeDiff } from "./support/batched-decode.ts";
 import { compareLogits, describeComparison } from "./support/logit-compare.ts";
 import { fuseFolder, openRunner, removeTempCopy, tempCopy } from "./support/optimized-copy.ts";
 
-interface Example {
-  messages: Array<{ role: "user" | "system" | "assistant"; content: string }>;
-}
-
-const examples: Example[] = readFileSync(join(tinyChat, "eval/examples.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+const examples = defaultModelExamples();
 type Dtype = "fp32" | "q8" | "q4";
 
 function attrs(n: NodeProto): Record<string, number> {

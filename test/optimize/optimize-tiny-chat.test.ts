@@ -25,16 +25,11 @@ import { readModel } from "../../src/optimize/model-reader.ts";
 import { int64ToNumber, type ModelProto } from "../../src/optimize/onnx-proto.ts";
 import type { OptimizeResult } from "../../src/optimize/optimize-model.ts";
 import type { ModelRunner } from "../../src/worker/model-runner.ts";
-import { eosIds, tinyChat } from "../support/fixtures.ts";
+import { defaultModelExamples, eosIds, tinyChat } from "../support/fixtures.ts";
 import { compareLogits, describeComparison, greedy } from "./support/logit-compare.ts";
 import { openRunner, optimizeFolder, removeTempCopy, tempCopy } from "./support/optimized-copy.ts";
 
-interface Example {
-  messages: Array<{ role: "user" | "system" | "assistant"; content: string }>;
-  answer: string;
-}
-
-const examples: Example[] = readFileSync(join(tinyChat, "eval/examples.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+const examples = defaultModelExamples();
 
 describe("optimize: tiny-chat q8 and q4", () => {
   let dir: string;

@@ -4,7 +4,7 @@
  * fixture models live outside the repository, in ../shared/fixtures/models;
  * tests that need them are skipped without it.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadModelFolder } from "../../src/model/model-folder.ts";
@@ -44,4 +44,18 @@ export function eosBan(modelPath: string): Record<string, number> {
 /** The same ban as the engine's `SamplingParams.logitBias` pairs. */
 export function eosBanPairs(modelPath: string): Array<[number, number]> {
   return eosIds(modelPath).map((id) => [id, -100]);
+}
+
+/** One of the default model's checked chat examples (models/tiny-chat/eval/examples.jsonl) and its exact greedy answer. */
+export interface DefaultModelExample {
+  skill: string;
+  messages: Array<{ role: "user"; content: string }>;
+  answer: string;
+}
+
+export function defaultModelExamples(): DefaultModelExample[] {
+  return readFileSync(join(defaultModelPath, "eval/examples.jsonl"), "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as DefaultModelExample);
 }
