@@ -30,8 +30,8 @@ const saturate = (x: number): number => (x > FLOAT32_MAX ? FLOAT32_MAX : x < -FL
 export function sanitize(logits: Float32Array): void {
   for (let i = 0; i < logits.length; i++) {
     const v = logits[i];
-    if (v !== v) logits[i] = NEG;
-    else if (v === Number.POSITIVE_INFINITY) logits[i] = FLOAT32_MAX;
+    // One comparison per logit on the common path: false only for NaN and +Infinity.
+    if (!(v < Number.POSITIVE_INFINITY)) logits[i] = v === Number.POSITIVE_INFINITY ? FLOAT32_MAX : NEG;
   }
 }
 
