@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectConsoleErrors, launchChromium, reportSkippedBrowserTests, screenshotPath, skipBrowserTests } from "../support/chromium.ts";
 import { eosBan, tinyChat } from "../support/fixtures.ts";
 import { postJson, readSse, startLiveServer, until, type LiveServer } from "../support/live-server.ts";
+import { parsePrometheusText, sampleValue } from "../support/prometheus-text.ts";
 
 reportSkippedBrowserTests("playground-stream.test.ts");
 
@@ -37,13 +38,9 @@ const ANSWER_LENGTHS_AT_FRAMES = `new Promise((resolve) => {
   requestAnimationFrame(observe);
 })`;
 
-const metricValue = async (server: LiveServer, name: string): Promise<number> => {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const match = new RegExp(`^${escaped} (\\S+)$`, "m").exec(text);
-  if (match === null) throw new Error(`/metrics has no ${name}`);
-  return Number(match[1]);
-};
+/** One sample of the server's /metrics, read with the strict text-format parser the metrics tests use. */
+const metricValue = async (server: LiveServer, name: string, labels: Record<string, string> = {}): Promise<number> =>
+  sampleValue(parsePrometheusText(await (await fetch(`${server.url}/metrics`)).text()), name, labels);
 
 describe.skipIf(skipBrowserTests)("the playground streams an answer and stops it through the stop endpoint", () => {
   let server: LiveServer;
@@ -76,7 +73,7 @@ describe.skipIf(skipBrowserTests)("the playground streams an answer and stops it
     // EOS banned: the answer runs to max_tokens unless stopped, whatever the model would say.
     await page.getByLabel(/Extra request fields/).fill(JSON.stringify({ logit_bias: eosBan(tinyChat) }));
     const releasedBefore = await metricValue(server, "onnx_server_release_steps_count");
-    const stopsBefore = await metricValue(server, 'onnx_server_cancels_total{source="endpoint"}');
+    const stopsBefore = await metricValue(server, "onnx_server_cancels_total", { source: "endpoint" });
     await page.getByLabel("Message").fill("Count from 1 to 100.");
     await page.getByLabel("Message").press("Enter");
 
@@ -116,7 +113,7 @@ describe.skipIf(skipBrowserTests)("the playground streams an answer and stops it
     // The row leaves its batch at the worker's next step; /metrics then counts exactly one release, by the stop endpoint.
     await until(() => server.engine.health().running === 0);
     expect(await metricValue(server, "onnx_server_release_steps_count")).toBe(releasedBefore + 1);
-    expect(await metricValue(server, 'onnx_server_cancels_total{source="endpoint"}')).toBe(stopsBefore + 1);
+    expect(await metricValue(server, "onnx_server_cancels_total", { source: "endpoint" })).toBe(stopsBefore + 1);
     expect(consoleErrors).toEqual([]);
     await page.close();
   });

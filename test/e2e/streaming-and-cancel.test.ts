@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eosBan, tinyChat } from "../support/fixtures.ts";
 import { introspect } from "../support/engine.ts";
 import { postJson, readSse, startLiveServer, until, whenReleased, type LiveServer } from "../support/live-server.ts";
+import { parsePrometheusText, sampleValue } from "../support/prometheus-text.ts";
 
 /** Long enough that a row cut short by a cancel or a disconnect is far from it; prompt + 450 fits the 512 context. */
 const LONG = 450;
@@ -103,10 +104,9 @@ describe("streaming chat over HTTP with a real model", () => {
     expect(cancelledAt).toBeLessThan(LONG);
     await released;
     // /metrics timed the row's way out, in seconds and in steps.
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    const sample = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(metrics)?.[1]);
-    expect(sample("onnx_server_release_seconds_count")).toBeGreaterThanOrEqual(1);
-    expect(sample('onnx_server_release_steps\\{quantile="0.99"\\}')).toBeGreaterThan(0);
+    const metrics = parsePrometheusText(await (await fetch(`${server.url}/metrics`)).text());
+    expect(sampleValue(metrics, "onnx_server_release_seconds_count")).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(metrics, "onnx_server_release_steps", { quantile: "0.99" })).toBeGreaterThan(0);
     const again = await postJson(`${server.url}/v1/chat/completions/${id}/cancel`, {});
     expect(await again.json()).toMatchObject({ id, status: "already_finished" });
     const unknown = await postJson(`${server.url}/v1/chat/completions/chatcmpl-unknown/cancel`, {});
