@@ -1,0 +1,31 @@
+/**
+ * Helpers for the constraint tests: run a compiled grammar over a text, and
+ * check values with ajv (the reference validator, a dev dependency).
+ */
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import { GrammarMatcher } from "../../../src/generation/constraint/matcher.ts";
+import type { Grammar } from "../../../src/generation/constraint/grammar.ts";
+
+/** True when the grammar accepts exactly this text as a complete value. */
+export function grammarAccepts(grammar: Grammar, text: string): boolean {
+  const matcher = new GrammarMatcher(grammar);
+  let { stacks, accepting } = matcher.initial();
+  for (const byte of new TextEncoder().encode(text)) {
+    const next: number[] = [];
+    matcher.step(stacks, byte, next);
+    if (next.length === 0) return false;
+    stacks = next;
+    accepting = matcher.accepts(stacks);
+  }
+  return accepting;
+}
+
+const ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: true });
+addFormats.default(ajv);
+
+/** ajv's verdict on a value (draft 2020-12 semantics, formats in full mode). */
+export function schemaValid(schema: unknown, value: unknown): boolean {
+  const validate = ajv.compile(typeof schema === "boolean" ? schema : (schema as object));
+  return validate(value) === true;
+}
