@@ -53,7 +53,6 @@ const engine = await OnnxEngine.create({
 
 async function answer(item: HeldoutItem, index: number): Promise<string> {
   const request: ValidGenerationRequest = {
-    
     prompt: { kind: "chat", messages: item.messages },
     sampling: { temperature: 0, topP: 1, topK: 0, minP: 0, seed: null, presencePenalty: 0, frequencyPenalty: 0, repetitionPenalty: 1, logitBias: [] },
     maxTokens: Number(values["max-tokens"]),
@@ -61,6 +60,7 @@ async function answer(item: HeldoutItem, index: number): Promise<string> {
     n: 1,
     logprobs: null,
     promptParam: "messages",
+    constraint: null,
   };
   const generation = await engine.start(request, { id: `eval-${index}`, signal: new AbortController().signal });
   let text = "";

@@ -193,6 +193,13 @@ const OPTIONS = {
     help: "request body limit (413 above)",
     schema: integer(1024, 1024 * MIB),
   }),
+  maxSchemaBytes: option({
+    flag: "max-schema-bytes",
+    env: "MAX_SCHEMA_BYTES",
+    default: "65536",
+    help: "largest JSON Schema in response_format, as compact JSON (400 above)",
+    schema: integer(64, 16 * MIB),
+  }),
   maxPromptTokens: option({
     flag: "max-prompt-tokens",
     env: "MAX_PROMPT_TOKENS",

@@ -41,6 +41,13 @@ export interface SamplingParams {
   logitBias: Array<[number, number]>;
 }
 
+/**
+ * Structured output: every completed choice is a JSON value of this shape,
+ * guaranteed by constrained decoding. `schema` is the client's JSON Schema
+ * as sent (plain JSON data; it crosses to the workers as it is).
+ */
+export type OutputConstraint = { kind: "json_object" } | { kind: "json_schema"; name: string; schema: unknown };
+
 /** A generation request as the engine takes it: parsed, typed, defaulted. */
 export interface ValidGenerationRequest {
   prompt: PromptInput;
@@ -54,6 +61,8 @@ export interface ValidGenerationRequest {
   logprobs: number | null;
   /** The request field to blame for prompt errors ("messages" or "prompt"). */
   promptParam: "messages" | "prompt";
+  /** null: free text. */
+  constraint: OutputConstraint | null;
 }
 
 export interface Usage {

@@ -3,9 +3,9 @@
  * I/O, so it is tested on its own.
  *
  * Who decides that a choice ends, each rule in one place:
- * - EOS and the token budget (max_tokens, or what is left of the context)
- *   are decided by the worker, which drops the row at once without waiting
- *   for this thread (worker/row-state.ts); it reports its verdict with the
+ * - EOS, the token budget (max_tokens, or what is left of the context) and
+ *   the end of a structured value are decided by the worker, which drops the row at once without waiting
+ *   for this thread (worker/worker-row.ts); it reports its verdict with the
  *   token, and this class only turns it into a finish reason;
  * - stop strings are decided here, because only this side holds the text
  *   back until it cannot be the start of one;
@@ -48,6 +48,7 @@ export class ChoiceOutput {
     if (logprob) this.pendingLogprobs.push(logprob);
     const check = this.stopFilter.push(text);
     if (check.stopped) return this.finish("stop", check.emit);
+    if (end === ROW_END.complete) return this.finish("stop", check.emit + this.stopFilter.flush());
     if (end === ROW_END.length) return this.finish("length", check.emit + this.stopFilter.flush());
     return check.emit.length > 0 ? [this.delta(check.emit)] : [];
   }

@@ -95,6 +95,7 @@ export class OnnxEngine implements Engine {
       vocabSize: info.vocabSize,
       maxTokenChars: info.maxTokenChars,
       maxPromptTokens: options.maxPromptTokens,
+      structuredOutput: info.structuredOutput,
     };
     registerIntrospection(engine, {
       events: engine.released,

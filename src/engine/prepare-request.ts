@@ -5,6 +5,11 @@
  */
 import type { ValidGenerationRequest } from "../domain.ts";
 import { contextLengthExceeded, invalidRequest, promptFarTooLong, promptOverServerLimit } from "../errors.ts";
+import { compileConstraint } from "../generation/constraint/compile-constraint.ts";
+import type { StructuredOutputSupport } from "../generation/constraint/constraint-vocabulary.ts";
+import { SchemaError } from "../generation/constraint/schema-error.ts";
+import { DEFAULT_COMPILE_OPTIONS } from "../generation/constraint/schema-compiler.ts";
+import { formatParam } from "../protocol/request-errors.ts";
 
 export interface ModelLimits {
   contextLength: number;
@@ -14,6 +19,8 @@ export interface ModelLimits {
   maxTokenChars: number;
   /** The server's own prompt limit; null: only the context limits it. */
   maxPromptTokens: number | null;
+  /** Whether the vocabulary allows constrained decoding, and how. */
+  structuredOutput: StructuredOutputSupport;
 }
 
 /**
@@ -23,6 +30,7 @@ export interface ModelLimits {
  * so that megabytes of text never occupy a worker.
  */
 export function checkBeforeEncoding(valid: ValidGenerationRequest, limits: ModelLimits): void {
+  checkConstraint(valid, limits.structuredOutput);
   for (const [id] of valid.sampling.logitBias) {
     if (id >= limits.vocabSize) {
       throw invalidRequest(`logit_bias token id ${id} is outside the vocabulary [0, ${limits.vocabSize}).`, `logit_bias.${id}`);
@@ -54,4 +62,27 @@ export function completionBudget(promptTokens: number, valid: ValidGenerationReq
     throw contextLengthExceeded(promptTokens, Math.max(maxTokens, 1), context, valid.promptParam);
   }
   return maxTokens;
+}
+
+/**
+ * Compiles a response_format schema the way the worker will, so a schema the
+ * engine cannot guarantee is a 400 naming the keyword before any work starts.
+ */
+function checkConstraint(valid: ValidGenerationRequest, support: StructuredOutputSupport): void {
+  const constraint = valid.constraint;
+  if (!constraint) return;
+  if (!support.available) {
+    throw invalidRequest(
+      `'response_format' ${constraint.kind} needs constrained decoding, which this model's tokenizer does not allow: ${support.reason}.`,
+      "response_format",
+      "unsupported_value",
+    );
+  }
+  try {
+    compileConstraint(constraint, { ...DEFAULT_COMPILE_OPTIONS, asciiOnly: support.asciiOnly });
+  } catch (error) {
+    if (!(error instanceof SchemaError)) throw error;
+    const param = formatParam(["response_format", "json_schema", "schema", ...error.path]);
+    throw invalidRequest(`Invalid schema at '${param}': ${error.message}.`, param, "invalid_schema");
+  }
 }

@@ -296,6 +296,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       logprobs: request.valid.logprobs,
       maxTokens: request.maxTokens,
       eosIds: this.options.eosIds,
+      constraint: request.valid.constraint,
     };
   }
 }

@@ -1,6 +1,8 @@
 /**
  * Log-probabilities of the model's own distribution (raw logits, before any
- * penalty, bias or temperature), as OpenAI and vLLM report them.
+ * penalty, bias or temperature), as OpenAI and vLLM report them. Tokens a
+ * row could never draw (masked to -Infinity by structured output, or a
+ * model's NaN) are not alternatives: the top list can be shorter than asked.
  */
 import { kthLargest } from "./logits-processors.ts";
 
@@ -23,7 +25,7 @@ export function tokenLogprobs(rawLogits: Float32Array, chosen: number, topCount:
   if (topCount > 0) {
     const threshold = kthLargest(rawLogits, Math.min(topCount, rawLogits.length));
     for (let i = 0; i < rawLogits.length; i++) {
-      if (rawLogits[i] >= threshold) top.push({ id: i, logprob: rawLogits[i] - lse });
+      if (rawLogits[i] >= threshold && rawLogits[i] !== Number.NEGATIVE_INFINITY) top.push({ id: i, logprob: rawLogits[i] - lse });
     }
     // By the logit itself: logits a few ulps apart can share one logprob once lse is subtracted.
     top.sort((a, b) => rawLogits[b.id] - rawLogits[a.id] || a.id - b.id);

@@ -98,6 +98,7 @@ export function buildApp(config: ServerConfig, engine: Engine, options: BuildApp
       maxTokensCap: config.maxTokensCap,
       contextLength: engine.model.contextLength,
       maxPromptTokens: config.maxPromptTokens,
+      maxSchemaBytes: config.maxSchemaBytes,
     };
     registerGenerationRoutes(v1, { engine, limits });
     registerModelRoutes(v1, engine);

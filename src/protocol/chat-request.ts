@@ -6,6 +6,7 @@ import { z } from "zod";
 import { invalidRequest, unsupportedField } from "../errors.ts";
 import type { ChatMessage } from "../domain.ts";
 import { boundedInteger, positiveInteger, text } from "./fields.ts";
+import { responseFormatField, toOutputConstraint } from "./response-format.ts";
 import {
   checkMaxTokens,
   commonShape,
@@ -30,7 +31,6 @@ const UNSUPPORTED_BODY_FIELDS: UnsupportedFields = {
   functions: acceptOnlyUnset,
   function_call: (v) => v === "none",
   parallel_tool_calls: acceptOnlyUnset,
-  response_format: (v) => isPlainObject(v) && v.type === "text" && Object.keys(v).length === 1,
   audio: acceptOnlyUnset,
   modalities: (v) => Array.isArray(v) && v.every((m) => m === "text"),
   prediction: acceptOnlyUnset,
@@ -93,6 +93,7 @@ function chatSchema(limits: ProtocolLimits) {
       max_completion_tokens: positiveInteger.nullish(),
       logprobs: z.boolean({ error: "expected a boolean" }).nullish(),
       top_logprobs: boundedInteger(0, 20).nullish(),
+      response_format: responseFormatField,
     },
     { error: "The request body must be a JSON object" },
   );
@@ -141,6 +142,13 @@ export function parseChatRequest(body: unknown, limits: ProtocolLimits): ParsedG
   const maxTokensParam = fields.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens";
   const maxTokens = checkMaxTokens(fields.max_completion_tokens ?? fields.max_tokens ?? null, maxTokensParam, limits);
 
+  const constraint = toOutputConstraint(fields.response_format, limits.maxSchemaBytes);
+  const stop = fields.stop ?? [];
+  if (constraint && stop.length > 0) {
+    // A stop string would cut the value anywhere; the guarantee is a complete value.
+    throw invalidRequest("'stop' cannot be combined with a JSON 'response_format': generation ends when the value is complete.", "stop", "invalid_value");
+  }
+
   const messages: ChatMessage[] = fields.messages.map((m) => {
     const out: ChatMessage = { role: m.role, content: m.content };
     if ("name" in m && m.name != null) out.name = m.name;
@@ -151,14 +159,14 @@ export function parseChatRequest(body: unknown, limits: ProtocolLimits): ParsedG
   return {
     ...httpFields(fields),
     request: {
-      
       prompt: { kind: "chat", messages },
       sampling: toSamplingParams(fields),
       maxTokens,
-      stop: fields.stop ?? [],
+      stop,
       n: fields.n ?? 1,
       logprobs: fields.logprobs === true ? (fields.top_logprobs ?? 0) : null,
       promptParam: "messages",
+      constraint,
     },
   };
 }

@@ -121,6 +121,7 @@ export function parseCompletionRequest(body: unknown, limits: ProtocolLimits): P
       n: fields.n ?? 1,
       logprobs: fields.logprobs ?? null,
       promptParam: "prompt",
+      constraint: null,
     },
   };
 }

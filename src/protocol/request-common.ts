@@ -16,6 +16,8 @@ export interface ProtocolLimits {
   contextLength: number;
   /** The server's own prompt limit; null: only the context limits it. */
   maxPromptTokens: number | null;
+  /** Largest JSON Schema (as compact JSON) accepted in response_format. */
+  maxSchemaBytes: number;
 }
 
 /** A request body after parsing: the engine's part plus what only HTTP needs. */

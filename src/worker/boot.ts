@@ -12,6 +12,7 @@ import type { WorkerInit, WorkerModelInfo } from "./messages.ts";
 import { ModelRunner } from "./model-runner.ts";
 import { describeKvHandling, probeChunkedPrefill, probePlacement } from "./placement-probe.ts";
 import { RowStepper } from "./row-stepper.ts";
+import { StructuredOutput } from "./structured-output.ts";
 
 export interface WorkerParts {
   runner: ModelRunner;
@@ -31,7 +32,8 @@ export async function bootWorker(init: WorkerInit): Promise<WorkerParts> {
   const encoder = new PromptEncoder(tokenizer, template, runner.io.logits.vocabSize);
   const probe = await probePlacement(runner);
   const chunked = await probeChunkedPrefill(runner);
-  const stepper = new RowStepper(runner, tokenizer, probe.placement, chunked ? init.prefillChunk : Number.POSITIVE_INFINITY);
+  const structured = StructuredOutput.forModel(folder, runner.io.logits.vocabSize);
+  const stepper = new RowStepper(runner, tokenizer, probe.placement, chunked ? init.prefillChunk : Number.POSITIVE_INFINITY, structured);
   const { io } = runner;
   const info: WorkerModelInfo = {
     vocabSize: io.logits.vocabSize,
@@ -49,6 +51,7 @@ export async function bootWorker(init: WorkerInit): Promise<WorkerParts> {
     batchProbe: probe.reason,
     kvHandling: describeKvHandling(probe.placement, runner.io.kv.newPositions),
     chunkedPrefill: chunked,
+    structuredOutput: structured.support,
   };
   return { runner, encoder, stepper, info };
 }

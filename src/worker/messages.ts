@@ -4,8 +4,9 @@
  * both ends. Token ids and per-row results cross as transferred typed arrays.
  */
 import type { ServerConfig } from "../config.ts";
-import type { PromptInput, SamplingParams, TokenLogprob } from "../domain.ts";
+import type { OutputConstraint, PromptInput, SamplingParams, TokenLogprob } from "../domain.ts";
 import type { SerializedError } from "../errors.ts";
+import type { StructuredOutputSupport } from "../generation/constraint/constraint-vocabulary.ts";
 
 export type WorkerInit = Pick<ServerConfig, "modelPath" | "dtype" | "device" | "threads" | "prefillChunk" | "ortSpinning"> & {
   /** Cores this worker may use: what "auto" threads means for a model that is not small. */
@@ -25,6 +26,8 @@ export interface AdmitRow {
   /** The worker ends the row by itself after this many tokens or an EOS id, without waiting for a release. */
   maxTokens: number;
   eosIds: readonly number[];
+  /** Structured output: the worker masks every token that would break the value, and ends the row when it is complete. */
+  constraint: OutputConstraint | null;
 }
 
 export type ToWorker =
@@ -61,13 +64,17 @@ export interface WorkerModelInfo {
   kvHandling: string;
   /** False when the model takes only one new token after a cached past: prompts are prefilled whole. */
   chunkedPrefill: boolean;
+  /** Whether the vocabulary allows constrained decoding (response_format json_object / json_schema). */
+  structuredOutput: StructuredOutputSupport;
 }
 
 /**
  * The worker's verdict on a row after a token: it goes on, or the worker
- * ended it (EOS, or its token budget) and has already dropped it.
+ * ended it (EOS, its token budget, or a structured value that this token
+ * completed, whose text still belongs to the answer) and has already
+ * dropped it.
  */
-export const ROW_END = { continues: 0, eos: 1, length: 2 } as const;
+export const ROW_END = { continues: 0, eos: 1, length: 2, complete: 3 } as const;
 export type RowEnd = (typeof ROW_END)[keyof typeof ROW_END];
 
 /** One sampled token per row that produced one this step (prefilling rows may not), in `rowIds` order. */

@@ -20,6 +20,7 @@ import type { AdmitRow, StepResult } from "./messages.ts";
 import type { ModelRunner } from "./model-runner.ts";
 import { ReleaseTimer } from "./release-timer.ts";
 import { StepOutput } from "./step-output.ts";
+import type { StructuredOutput } from "./structured-output.ts";
 import { WorkerRow, type TokenTexts } from "./worker-row.ts";
 
 export class RowStepper {
@@ -33,6 +34,7 @@ export class RowStepper {
     tokenizer: LoadedTokenizer,
     placement: NewPositionPlacement | null,
     private readonly prefillChunk: number,
+    private readonly structured: StructuredOutput,
   ) {
     this.batch = placement ? DecodeBatch.for(runner.io, placement) : null;
     const options = { clean_up_tokenization_spaces: false };
@@ -54,7 +56,10 @@ export class RowStepper {
    */
   apply(admit: AdmitRow[], release: Int32Array, sentAt = Number.NaN): void {
     for (const id of release) if (this.rows.delete(id)) this.releases.released(id, sentAt);
-    for (const a of admit) this.rows.set(a.rowId, new WorkerRow(a, this.runner.emptyKv(), this.texts));
+    for (const a of admit) {
+      const constraint = a.constraint ? this.structured.rowConstraint(a.constraint) : null;
+      this.rows.set(a.rowId, new WorkerRow(a, this.runner.emptyKv(), this.texts, constraint));
+    }
   }
 
   /** Drops every row (after a failed step or at shutdown); returns their ids. */
@@ -100,12 +105,18 @@ export class RowStepper {
   /** Phase 2: one token for every decoding row, in one batched run (or one run per row when the model cannot batch). */
   private async decode(out: StepOutput): Promise<void> {
     if (!this.batch) {
-      for (const row of this.inPhase("decoding")) out.add(row.rowId, row.next(await this.runner.forward(row.kv, [row.lastToken])));
+      for (const row of this.inPhase("decoding")) {
+        const run = this.runner.forward(row.kv, [row.lastToken]);
+        row.prepare();
+        out.add(row.rowId, row.next(await run));
+      }
       return;
     }
     if (this.batch.size === 0) return;
     const order = this.batch.rowIds.map((id) => this.rows.get(id) as WorkerRow);
-    const logits = await this.runner.decode(this.batch, order.map((r) => r.lastToken));
+    const run = this.runner.decode(this.batch, order.map((r) => r.lastToken));
+    for (const row of order) row.prepare();
+    const logits = await run;
     order.forEach((row, i) => out.add(row.rowId, row.next(logits[i])));
   }
 
@@ -121,7 +132,9 @@ export class RowStepper {
     }
     // One prompt alone gains nothing from the batched path; phase 4 runs it.
     if (together.length < 2) return budget;
-    const { logits, past } = await this.runner.prefillBatch(together.map((r) => r.prompt));
+    const run = this.runner.prefillBatch(together.map((r) => r.prompt));
+    for (const row of together) row.prepare();
+    const { logits, past } = await run;
     together.forEach((row, i) => {
       row.prefilled = row.prompt.length;
       row.prefilledIn = { past, sourceRow: i };
@@ -137,7 +150,9 @@ export class RowStepper {
     for (const row of this.inPhase("prefill")) {
       if (left <= 0) return;
       const take = Math.min(left, row.prompt.length - row.prefilled);
-      const logits = await this.runner.forward(row.kv, row.prompt.subarray(row.prefilled, row.prefilled + take));
+      const run = this.runner.forward(row.kv, row.prompt.subarray(row.prefilled, row.prefilled + take));
+      if (row.prefilled + take === row.prompt.length) row.prepare();
+      const logits = await run;
       row.prefilled += take;
       left -= take;
       if (row.prefilled === row.prompt.length) {

@@ -4,7 +4,7 @@ import { checkBeforeEncoding, completionBudget, type ModelLimits } from "../../s
 import { ApiError } from "../../src/errors.ts";
 import { greedy, textRequest } from "../support/engine.ts";
 
-const limits: ModelLimits = { contextLength: 512, vocabSize: 414, maxTokenChars: 10, maxPromptTokens: null };
+const limits: ModelLimits = { contextLength: 512, vocabSize: 414, maxTokenChars: 10, maxPromptTokens: null, structuredOutput: { available: true, reason: "", asciiOnly: false } };
 
 function refusal(run: () => unknown): ApiError {
   try {
@@ -61,5 +61,29 @@ describe("completionBudget", () => {
     expect(refusal(() => completionBudget(101, textRequest("", { maxTokens: 5 }), capped)).message).toBe(
       "The prompt has 101 tokens; this server accepts at most 100.",
     );
+  });
+});
+
+describe("checkBeforeEncoding: response_format schemas", () => {
+  const withSchema = (schema: unknown) => textRequest("hi", { constraint: { kind: "json_schema", name: "s", schema } });
+
+  it("refuses a keyword it cannot guarantee, with the keyword's full param path", () => {
+    const error = refusal(() => checkBeforeEncoding(withSchema({ type: "object", properties: { n: { type: "integer", multipleOf: 2 } } }), limits));
+    expect(error).toMatchObject({ status: 400, code: "invalid_schema", param: "response_format.json_schema.schema.properties.n.multipleOf" });
+    expect(error.message).toMatch(/multipleOf/);
+  });
+
+  it("refuses structured output on a model whose tokenizer cannot spell it", () => {
+    const noSupport = { ...limits, structuredOutput: { available: false, reason: "tokenizer.json has no decoder", asciiOnly: true } };
+    const error = refusal(() => checkBeforeEncoding(textRequest("hi", { constraint: { kind: "json_object" } }), noSupport));
+    expect(error).toMatchObject({ status: 400, param: "response_format" });
+    expect(error.message).toMatch(/no decoder/);
+  });
+
+  it("compiles for the vocabulary: a raw astral character needs more than an ASCII-only vocabulary", () => {
+    const emoji = withSchema({ type: "string", pattern: "^😀$" });
+    expect(() => checkBeforeEncoding(emoji, limits)).not.toThrow();
+    const asciiOnly = { ...limits, structuredOutput: { available: true, reason: "", asciiOnly: true } };
+    expect(refusal(() => checkBeforeEncoding(emoji, asciiOnly)).message).toMatch(/no value/);
   });
 });

@@ -39,7 +39,6 @@ describe("unsupported OpenAI fields -> 400 naming them", () => {
     ["tool_choice", "auto"],
     ["functions", [{ name: "f" }]],
     ["function_call", "auto"],
-    ["response_format", { type: "json_object" }],
     ["parallel_tool_calls", true],
     ["audio", { voice: "alloy", format: "mp3" }],
     ["modalities", ["text", "audio"]],

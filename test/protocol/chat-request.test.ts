@@ -33,6 +33,7 @@ describe("defaults", () => {
         n: 1,
         logprobs: null,
         promptParam: "messages",
+        constraint: null,
       },
     });
   });

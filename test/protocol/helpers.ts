@@ -3,7 +3,7 @@ import { expect } from "vitest";
 import { ApiError } from "../../src/errors.ts";
 import type { ProtocolLimits } from "../../src/protocol/request-common.ts";
 
-export const limits: ProtocolLimits = { maxN: 4, maxStop: 4, maxTokensCap: null, contextLength: 512, maxPromptTokens: null };
+export const limits: ProtocolLimits = { maxN: 4, maxStop: 4, maxTokensCap: null, contextLength: 512, maxPromptTokens: null, maxSchemaBytes: 65536 };
 
 /** A checker that parses `body` with `parse` and returns the 400 it must throw. */
 export function rejectionBy(parse: (body: unknown, limits: ProtocolLimits) => unknown): (body: unknown, lim?: ProtocolLimits) => ApiError {

@@ -37,6 +37,7 @@ export function textRequest(text: string, overrides: Partial<ValidGenerationRequ
     n: 1,
     logprobs: null,
     promptParam: "prompt",
+    constraint: null,
     ...overrides,
   };
 }

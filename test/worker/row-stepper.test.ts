@@ -13,6 +13,7 @@ import type { AdmitRow } from "../../src/worker/messages.ts";
 import { ModelRunner } from "../../src/worker/model-runner.ts";
 import { probePlacement } from "../../src/worker/placement-probe.ts";
 import { RowStepper } from "../../src/worker/row-stepper.ts";
+import { StructuredOutput } from "../../src/worker/structured-output.ts";
 import { greedy } from "../support/engine.ts";
 
 const folder = loadModelFolder("models/tiny-chat");
@@ -20,7 +21,7 @@ const folder = loadModelFolder("models/tiny-chat");
 async function stepper(): Promise<RowStepper> {
   const runner = await ModelRunner.create(folder, { device: "cpu", threads: 1 });
   const probe = await probePlacement(runner);
-  return new RowStepper(runner, loadTokenizer(folder), probe.placement, 512);
+  return new RowStepper(runner, loadTokenizer(folder), probe.placement, 512, StructuredOutput.forModel(folder, runner.io.logits.vocabSize));
 }
 
 const admit = (rowId: number): AdmitRow => ({
@@ -32,6 +33,7 @@ const admit = (rowId: number): AdmitRow => ({
   logprobs: null,
   maxTokens: 100,
   eosIds: [],
+  constraint: null,
 });
 
 describe("RowStepper release timing", () => {

@@ -25,6 +25,7 @@ function row(overrides: Partial<AdmitRow> = {}): WorkerRow {
     logprobs: null,
     maxTokens: 3,
     eosIds: [EOS, 6],
+    constraint: null,
     ...overrides,
   };
   return new WorkerRow(admit, { past: {}, length: 0 }, texts);
