@@ -48,6 +48,7 @@ export function arrayNode(ctx: CompileContext, schema: Record<string, unknown>, 
     if (i < max) options.push(g.seq([comma, prefixNodes[i], after(i + 1)]));
     return options.length === 0 ? ctx.nothing() : g.alt(options);
   };
+  if (max === 0) return g.seq([open, close]);
   const first = g.seq([prefixNodes[0], after(1)]);
   const body = min === 0 ? g.alt([first, g.empty()]) : first;
   return g.seq([open, body, close]);
