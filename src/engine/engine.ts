@@ -59,6 +59,8 @@ export interface ModelCard {
   dtype: string;
   file: string;
   layout: "optimum" | "genai";
+  /** Whether response_format json_object / json_schema can be served (the tokenizer allows constrained decoding). */
+  structuredOutput: boolean;
 }
 
 export interface Engine {

@@ -65,6 +65,8 @@ export class OnnxEngine implements Engine {
       dtype: folder.dtype,
       file: relative(folder.dir, folder.onnxPath),
       layout: folder.layout,
+      // Known once a worker has read the vocabulary; no request is admitted before that.
+      structuredOutput: false,
     };
     this.scheduler = new Scheduler({ maxBatchSize: options.maxBatchSize, maxTokensInFlight: options.maxTokensInFlight, eosIds: folder.special.eos });
     this.metrics = new EngineMetrics({
@@ -97,6 +99,7 @@ export class OnnxEngine implements Engine {
       maxPromptTokens: options.maxPromptTokens,
       structuredOutput: info.structuredOutput,
     };
+    engine.model.structuredOutput = info.structuredOutput.available;
     registerIntrospection(engine, {
       events: engine.released,
       modelInfo: info,

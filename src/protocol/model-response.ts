@@ -12,6 +12,8 @@ export interface ModelObject {
   dtype: string;
   file: string;
   layout: "optimum" | "genai";
+  /** response_format json_object / json_schema are available for this model. */
+  structured_output: boolean;
 }
 
 export const toModelObject = (card: ModelCard): ModelObject => ({
@@ -23,6 +25,7 @@ export const toModelObject = (card: ModelCard): ModelObject => ({
   dtype: card.dtype,
   file: card.file,
   layout: card.layout,
+  structured_output: card.structuredOutput,
 });
 
 export const toModelList = (cards: ModelCard[]): { object: "list"; data: ModelObject[] } => ({

@@ -37,7 +37,7 @@ describe.skipIf(!haveDefaultModel)("a folder like an onnx-community repo", () =>
 
   it("auto (the default) serves q4, the CPU's first choice, and /v1/models says so", async () => {
     server = await startLiveServer(dir);
-    expect(await models()).toMatchObject({ dtype: "q4", file: join("onnx", "model_q4.onnx"), layout: "optimum", context_length: 512 });
+    expect(await models()).toMatchObject({ dtype: "q4", file: join("onnx", "model_q4.onnx"), layout: "optimum", context_length: 512, structured_output: true });
     const res = await postJson(`${server.url}/v1/completions`, { model: server.model, prompt: "Hello", max_tokens: 4, temperature: 0 });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens).toBeGreaterThan(0);

@@ -50,6 +50,7 @@ export class FakeEngine implements Engine {
     dtype: "fp32",
     file: "onnx/model.onnx",
     layout: "optimum",
+    structuredOutput: true,
   };
   healthState: EngineHealth = { ready: true, workersAlive: 1, workersTotal: 1, queued: 0, running: 0, shuttingDown: false };
   script: EventScript = helloScript;

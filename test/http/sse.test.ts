@@ -267,9 +267,9 @@ describe("X-Request-Id", () => {
 describe("models and health", () => {
   it("GET /v1/models and /v1/models/{id}", async () => {
     const list = await app.inject({ method: "GET", url: "/v1/models" });
-    expect(list.json()).toEqual({ object: "list", data: [{ id: "tiny-chat", object: "model", created: 1_700_000_000, owned_by: "test", context_length: 2048, dtype: "fp32", file: "onnx/model.onnx", layout: "optimum" }] });
+    expect(list.json()).toEqual({ object: "list", data: [{ id: "tiny-chat", object: "model", created: 1_700_000_000, owned_by: "test", context_length: 2048, dtype: "fp32", file: "onnx/model.onnx", layout: "optimum", structured_output: true }] });
     const one = await app.inject({ method: "GET", url: "/v1/models/tiny-chat" });
-    expect(one.json()).toEqual({ id: "tiny-chat", object: "model", created: 1_700_000_000, owned_by: "test", context_length: 2048, dtype: "fp32", file: "onnx/model.onnx", layout: "optimum" });
+    expect(one.json()).toEqual({ id: "tiny-chat", object: "model", created: 1_700_000_000, owned_by: "test", context_length: 2048, dtype: "fp32", file: "onnx/model.onnx", layout: "optimum", structured_output: true });
   });
 
   it("GET /health", async () => {
