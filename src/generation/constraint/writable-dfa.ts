@@ -13,7 +13,7 @@ import { equivalenceBlocks } from "./dfa-equivalence-blocks.ts";
  * The lazily built pattern DFA, explored over the classes the terminal can
  * write, trimmed of states from which no match is reachable (they become
  * DEAD, so `next` itself says when a pattern is hopeless), and minimized by
- * Moore refinement so equivalent states share an id: fewer composite states
+ * Hopcroft refinement (dfa-equivalence-blocks.ts) so equivalent states share an id: fewer composite states
  * and more hits in callers' per-state caches (`^[a-z]+$` after one letter
  * and after ten is one state). Exploring everything up front is what bounds
  * the automaton size at construction, where a limit error can still be a 400.
