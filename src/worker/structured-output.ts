@@ -10,7 +10,7 @@ import { compileConstraint, constraintKey } from "../generation/constraint/compi
 import { structuredOutputSupport, type StructuredOutputSupport } from "../generation/constraint/constraint-vocabulary.ts";
 import { CompiledConstraint, RowConstraint, type ConstraintVocabulary } from "../generation/constraint/row-constraint.ts";
 import { DEFAULT_COMPILE_OPTIONS } from "../generation/constraint/schema-compiler.ts";
-import { tokenBytesFromTokenizerJson, type TokenBytes } from "../generation/constraint/token-bytes.ts";
+import { tokenBytesFromTokenizerJson, type TokenBytes, type TokenBytesResult } from "../generation/constraint/token-bytes.ts";
 import { TokenTrie } from "../generation/constraint/token-trie.ts";
 import type { ModelFolder } from "../model/model-folder.ts";
 
@@ -32,13 +32,10 @@ export class StructuredOutput {
   }
 
   static forModel(folder: ModelFolder, vocabSize: number): StructuredOutput {
-    const json: unknown = JSON.parse(readFileSync(folder.tokenizerPath, "utf8"));
-    const extra = folder.tokenizerConfig.additional_special_tokens;
-    const additionalSpecialTokens = Array.isArray(extra) ? extra.filter((t): t is string => typeof t === "string") : [];
-    const result = tokenBytesFromTokenizerJson(json, vocabSize, { additionalSpecialTokens });
+    const result = constraintTable(folder, vocabSize);
     const eosIds = folder.special.eos;
     if (!result.ok) return new StructuredOutput(null, vocabSize, eosIds, result.reason);
-    return new StructuredOutput(withoutEos(result.table, eosIds), vocabSize, eosIds, "");
+    return new StructuredOutput(result.table, vocabSize, eosIds, "");
   }
 
   /** A fresh row state for a constraint (the grammar compiled once per distinct schema). */
@@ -61,6 +58,18 @@ export class StructuredOutput {
     this.vocabulary ??= { table, trie: TokenTrie.build(table), vocabSize: this.vocabSize, eosIds: this.eosIds };
     return this.vocabulary;
   }
+}
+
+/**
+ * The model's token bytes as constrained rows see them (EOS taken out).
+ * Exported so the mask-cost bench measures the very table a worker uses.
+ */
+export function constraintTable(folder: ModelFolder, vocabSize: number): TokenBytesResult {
+  const json: unknown = JSON.parse(readFileSync(folder.tokenizerPath, "utf8"));
+  const extra = folder.tokenizerConfig.additional_special_tokens;
+  const additionalSpecialTokens = Array.isArray(extra) ? extra.filter((t): t is string => typeof t === "string") : [];
+  const result = tokenBytesFromTokenizerJson(json, vocabSize, { additionalSpecialTokens });
+  return result.ok ? { ok: true, table: withoutEos(result.table, folder.special.eos) } : result;
 }
 
 /** EOS ids end the value; they never stand for bytes inside it, even where a model's EOS is an ordinary token. */

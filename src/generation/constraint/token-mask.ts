@@ -13,7 +13,17 @@ export type TokenMask = Uint32Array;
 
 const CACHE_ENTRIES = 1024;
 
+/** What the cache did, for benches and profiles: counting costs one add per lookup and per walk. */
+export interface TokenMaskStats {
+  lookups: number;
+  /** Lookups that missed and walked the trie. */
+  computed: number;
+  /** Trie nodes those walks stepped the matcher through (pruned subtrees not counted). */
+  nodesVisited: number;
+}
+
 export class TokenMasks {
+  readonly stats: TokenMaskStats = { lookups: 0, computed: 0, nodesVisited: 0 };
   private readonly cache = new Map<string, TokenMask>();
   private readonly levels: StackSet[];
 
@@ -29,6 +39,7 @@ export class TokenMasks {
 
   /** The mask for a stack set (cached), EOS included when `accepting`. */
   maskFor(stacks: StackSet, accepting: boolean): TokenMask {
+    this.stats.lookups++;
     const key = `${accepting ? "A" : "-"}${this.matcher.key(stacks)}`;
     const known = this.cache.get(key);
     if (known) {
@@ -48,7 +59,9 @@ export class TokenMasks {
     const { byte, depth, subtreeEnd, tokenStart, tokenIds, nodeCount } = this.trie;
     const levels = this.levels;
     levels[0] = stacks;
+    let visited = 0;
     for (let i = 1; i < nodeCount; ) {
+      visited++;
       const d = depth[i];
       const here = levels[d];
       this.matcher.step(levels[d - 1], byte[i], here);
@@ -63,6 +76,8 @@ export class TokenMasks {
       i++;
     }
     levels[0] = [];
+    this.stats.computed++;
+    this.stats.nodesVisited += visited;
     if (accepting) for (const id of this.eosIds) if (id < this.vocabSize) mask[id >>> 5] |= 1 << (id & 31);
     return mask;
   }
