@@ -38,7 +38,7 @@ export interface StreamTiming {
 }
 
 interface CompletionChunk {
-  choices?: Array<{ text?: string; finish_reason?: string | null }>;
+  choices?: Array<{ text?: string; delta?: { content?: string | null }; finish_reason?: string | null }>;
   usage?: { completion_tokens?: number } | null;
   error?: { message?: string };
 }
@@ -66,26 +66,42 @@ export async function closeIdleConnections(): Promise<void> {
 }
 
 export function streamCompletion(spec: CompletionSpec): Promise<StreamTiming> {
+  const body = {
+    model: spec.model,
+    prompt: spec.promptIds,
+    max_tokens: spec.maxTokens,
+    temperature: 0,
+    stream: true,
+    stream_options: { include_usage: true },
+    logit_bias: spec.logitBias,
+  };
+  return postStream(spec.baseUrl, "/v1/completions", body, spec.signal, spec.cancelAfterChunks);
+}
+
+/**
+ * One streamed POST to a generation endpoint, timed as streamCompletion
+ * describes. Text is a completion chunk's `text` or a chat chunk's
+ * `delta.content`, so chat streams (bench/chat-client.ts) share this reader.
+ */
+export function postStream(
+  baseUrl: string,
+  path: string,
+  json: Record<string, unknown>,
+  signal?: AbortSignal,
+  cancelAfterChunks?: number,
+): Promise<StreamTiming> {
   return new Promise((resolve, reject) => {
     const startMs = performance.now();
-    const body = JSON.stringify({
-      model: spec.model,
-      prompt: spec.promptIds,
-      max_tokens: spec.maxTokens,
-      temperature: 0,
-      stream: true,
-      stream_options: { include_usage: true },
-      logit_bias: spec.logitBias,
-    });
+    const body = JSON.stringify(json);
     const req = request(
-      `${spec.baseUrl}/v1/completions`,
-      { method: "POST", agent, signal: spec.signal, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+      `${baseUrl}${path}`,
+      { method: "POST", agent, signal, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
       (res) => {
         res.setEncoding("utf8");
         if (res.statusCode !== 200) {
           let text = "";
           res.on("data", (part: string) => (text += part));
-          res.on("end", () => reject(new Error(`POST /v1/completions: HTTP ${res.statusCode}: ${text.slice(0, 300)}`)));
+          res.on("end", () => reject(new Error(`POST ${path}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`)));
           return;
         }
         const header = res.headers["x-request-id"];
@@ -116,13 +132,13 @@ export function streamCompletion(spec: CompletionSpec): Promise<StreamTiming> {
           if (chunk.usage) timing.completionTokens = chunk.usage.completion_tokens ?? null;
           const choice = chunk.choices?.[0];
           if (!choice) return;
-          if (choice.text) timing.contentMs.push(now);
+          if (choice.text || choice.delta?.content) timing.contentMs.push(now);
           if (choice.finish_reason) {
             timing.finishMs = now;
             timing.finishReason = choice.finish_reason;
           }
-          if (cancel === null && spec.cancelAfterChunks !== undefined && timing.finishMs === null && timing.contentMs.length >= spec.cancelAfterChunks) {
-            cancel = sendCancel(spec.baseUrl, timing);
+          if (cancel === null && cancelAfterChunks !== undefined && timing.finishMs === null && timing.contentMs.length >= cancelAfterChunks) {
+            cancel = sendCancel(baseUrl, path, timing);
           }
         });
         res.on("data", (text: string) => {
@@ -149,10 +165,10 @@ export function streamCompletion(spec: CompletionSpec): Promise<StreamTiming> {
 }
 
 /** Fires the cancel without holding up the reader of the stream; never rejects (status -1 on a network error). */
-async function sendCancel(baseUrl: string, timing: StreamTiming): Promise<void> {
+async function sendCancel(baseUrl: string, path: string, timing: StreamTiming): Promise<void> {
   timing.cancelSentMs = performance.now();
   try {
-    const res = await fetch(`${baseUrl}/v1/completions/${encodeURIComponent(timing.id)}/cancel`, { method: "POST" });
+    const res = await fetch(`${baseUrl}${path}/${encodeURIComponent(timing.id)}/cancel`, { method: "POST" });
     await res.arrayBuffer();
     timing.cancelAnsweredMs = performance.now();
     timing.cancelStatus = res.status;

@@ -1,13 +1,16 @@
 /**
  * `npm run bench`: raw onnxruntime-node greedy loops and the server over
  * real HTTP (SSE load at several concurrencies, Poisson arrivals,
- * one-at-a-time, cancellation) on each model; see bench/README.md.
+ * one-at-a-time, cancellation) on each model, then constrained decoding's
+ * mask cost and streams (mask-cost.ts, structured-stream.ts); see bench/README.md.
  */
 import { loadavg } from "node:os";
 import { parseBenchArgs, USAGE } from "./args.ts";
 import { benchModel } from "./model-bench.ts";
 import { loadBenchModel, resolveModelDirs } from "./models.ts";
+import { maskCostSection } from "./mask-cost.ts";
 import { formatModelReport } from "./report.ts";
+import { structuredStreamSection } from "./structured-stream.ts";
 import { workloadFor } from "./workload.ts";
 
 async function main(): Promise<void> {
@@ -35,6 +38,17 @@ async function main(): Promise<void> {
       say(`!! ${dir}: ${(error as Error).message}`);
       process.exitCode = 1;
     }
+  }
+  // Constrained decoding (issue 11): the mask's CPU cost on three vocabularies, then streams on the 135M shape.
+  progress("measuring constrained decoding");
+  try {
+    say("");
+    maskCostSection(args.quick, say, progress);
+    say("");
+    await structuredStreamSection(args.quick, args.serverThreads, say, progress);
+  } catch (error) {
+    say(`!! constrained decoding: ${(error as Error).message}`);
+    process.exitCode = 1;
   }
 }
 
