@@ -28,6 +28,9 @@ interface Expansion {
 
 export type StackSet = number[];
 
+/** stepSingle's answer when the stack's terminal may end at this byte and what follows may start: only step() can say. */
+export const MAY_BRANCH = -2;
+
 export class GrammarMatcher {
   readonly terminals: readonly ByteTerminal[];
   private readonly contNode: GrammarNode[] = [];
@@ -71,6 +74,20 @@ export class GrammarMatcher {
         if (first !== DEAD) addUnique(out, ft, first, e.conts[j]);
       }
     }
+  }
+
+  /**
+   * step() for a set of one stack [t, s, c], without arrays: the state its
+   * terminal reaches on `byte` (DEAD when it rejects it), which with t and c
+   * is the whole result, or MAY_BRANCH when the terminal is complete and has
+   * a continuation, the one case where step() may add fresh stacks. The mask
+   * walk spends most of its nodes inside one terminal (a string, a number,
+   * a key) with one stack, so this is its hot path.
+   */
+  stepSingle(t: number, s: number, c: number, byte: number): number {
+    const terminal = this.terminals[t];
+    if (c !== END && terminal.isComplete(s)) return MAY_BRANCH;
+    return terminal.step(s, byte);
   }
 
   /** True when the bytes so far are a complete value. */
