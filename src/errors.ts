@@ -44,8 +44,17 @@ export const invalidRequest = (message: string, param: string | null = null, cod
 export const notFound = (message: string, code: string): ApiError =>
   new ApiError(404, "invalid_request_error", message, { code });
 
-export const conflict = (message: string, param: string | null = null): ApiError =>
-  new ApiError(409, "invalid_request_error", message, { param, code: "conflict" });
+/**
+ * A client X-Request-Id that a queued or running request already holds. A
+ * 400, not 409: the official SDKs retry 408, 409, 429 and 5xx on their own,
+ * and a retry of this can only fail the same way until the first request ends.
+ */
+export const requestIdInUse = (id: string): ApiError =>
+  invalidRequest(
+    `X-Request-Id "${id}" is already used by a queued or running request; send each request with its own id (it may be reused once that request has ended).`,
+    "X-Request-Id",
+    "request_id_in_use",
+  );
 
 export const unauthorized = (message: string): ApiError =>
   new ApiError(401, "authentication_error", message, { code: "invalid_api_key" });

@@ -68,7 +68,7 @@ export interface Engine {
   /**
    * Admits a request: rejects with ApiError before any output when the queue
    * is full (429), the prompt does not fit (400), or the client id is taken
-   * (409). Resolves once the request is queued, so the caller may already
+   * (400 request_id_in_use). Resolves once the request is queued, so the caller may already
    * tell the client its id.
    */
   start(request: ValidGenerationRequest, options: SubmitOptions): Promise<Generation>;

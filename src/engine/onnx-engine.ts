@@ -11,7 +11,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { servedModelName, type ServerConfig } from "../config.ts";
 import type { ValidGenerationRequest } from "../domain.ts";
-import { ApiError, conflict, InternalError, queueFull, unavailable, workerFailed } from "../errors.ts";
+import { ApiError, InternalError, queueFull, requestIdInUse, unavailable, workerFailed } from "../errors.ts";
 import { loadModelFolder, type ModelFolder } from "../model/model-folder.ts";
 import type { CancelResult, Engine, EngineHealth, Generation, ModelCard, SubmitOptions } from "./engine.ts";
 import { EngineMetrics, type CancelSource } from "./engine-metrics.ts";
@@ -129,7 +129,7 @@ export class OnnxEngine implements Engine {
     // Decided before tokenizing, so an overloaded server spends nothing on the request.
     if (this.scheduler.queuedRows >= this.options.maxQueue) throw queueFull(1);
     if (options.clientRequestId && this.registry.isActive(options.clientRequestId)) {
-      throw conflict(`X-Request-Id "${options.clientRequestId}" is already in use by a running request.`, "X-Request-Id");
+      throw requestIdInUse(options.clientRequestId);
     }
     checkBeforeEncoding(valid, this.limits);
     const worker = this.pool.place((w) => this.scheduler.load(w));

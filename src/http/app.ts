@@ -13,7 +13,7 @@ import { createApiKeyCheck } from "./auth.ts";
 import { clientErrorHandler } from "./client-error.ts";
 import { registerCors } from "./cors.ts";
 import { errorHandler, notFoundHandler } from "./error-mapper.ts";
-import { logRequestId } from "./request-id.ts";
+import { logRequestId, MAX_CLIENT_REQUEST_ID_LENGTH } from "./request-id.ts";
 import { registerRequestTracking } from "./request-tracking.ts";
 import { registerGenerationRoutes } from "./routes/generation-routes.ts";
 import { registerHealthRoutes } from "./routes/health-routes.ts";
@@ -46,8 +46,8 @@ function createFastify(config: ServerConfig, logger: FastifyBaseLogger): Fastify
     clientErrorHandler,
     requestIdHeader: false,
     genReqId: logRequestId,
-    // Client X-Request-Ids (up to 128 chars) must fit the cancel route's :id.
-    routerOptions: { maxParamLength: 256 },
+    // Client X-Request-Ids (up to 256 characters, counted decoded) must fit the cancel route's :id.
+    routerOptions: { maxParamLength: MAX_CLIENT_REQUEST_ID_LENGTH },
     keepAliveTimeout: config.keepAliveTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     http: {

@@ -63,10 +63,13 @@ async function generate(
   outcome: RequestOutcome,
 ): Promise<void> {
   const id = newCompletionId(endpoint);
+  // A malformed client id is refused below; its 400 carries the completion id rather than echo bad bytes.
   reply.header("x-request-id", id);
   outcome.completionId = id;
   const log = request.log.child({ completionId: id });
   const clientId = clientRequestId(request.headers["x-request-id"]);
+  // The gateway's or client's own id comes back unchanged (it is a cancel handle too); the completion id is in the body.
+  if (clientId !== undefined) reply.header("x-request-id", clientId);
   const parsed = ENDPOINTS[endpoint].parse(request.body, deps.limits);
   outcome.parsed = parsed;
   if (parsed.model !== deps.engine.model.id) throw modelNotFound(parsed.model);

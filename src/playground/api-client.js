@@ -91,8 +91,8 @@ export class ApiClient {
 }
 
 /**
- * An X-Request-Id for one request (the server accepts 1 to 128 of
- * A-Z a-z 0-9 . _ : -). crypto.getRandomValues, not randomUUID: the latter
+ * An X-Request-Id for one request (the server accepts 1 to 256 visible
+ * ASCII characters). crypto.getRandomValues, not randomUUID: the latter
  * exists only in secure contexts, and the page may be opened over plain
  * http from another machine.
  * @returns {string}

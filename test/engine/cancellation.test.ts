@@ -100,13 +100,15 @@ describe("engine cancellation", () => {
     expect(engine.cancel(idB)!.usage.completionTokens).toBeLessThan(LONG / 2);
   });
 
-  it("unknown ids are unknown; client ids in use conflict", async () => {
+  it("unknown ids are unknown; a client id in use is refused with 400 request_id_in_use", async () => {
     expect(engine.cancel("chatcmpl-nope")).toBeNull();
     const id = nextId();
     const g = await engine.start(running(), { id, clientRequestId: "dup-1", signal: signal() });
     const freed = whenReleased(engine, id);
     await expect(engine.start(chatRequest("Hello!"), { id: nextId(), clientRequestId: "dup-1", signal: signal() })).rejects.toMatchObject({
-      status: 409,
+      status: 400,
+      code: "request_id_in_use",
+      param: "X-Request-Id",
     });
     expect(engine.cancel("dup-1")?.status).toBe("cancelled");
     expect((await collect(g.events)).finish).toEqual(["cancelled"]);

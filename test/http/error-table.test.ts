@@ -1,6 +1,6 @@
 /** Every row of docs/API.md's error table, plus docs/RELIABILITY.md "Bodies". */
 import { afterEach, describe, expect, it } from "vitest";
-import { ApiError, contextLengthExceeded, conflict, queueFull } from "../../src/errors.ts";
+import { ApiError, contextLengthExceeded, queueFull, requestIdInUse } from "../../src/errors.ts";
 import { chatBody, completionBody, makeApp } from "./helpers.ts";
 
 const apps: Array<{ close(): Promise<unknown> }> = [];
@@ -182,17 +182,19 @@ describe("404", () => {
   });
 });
 
-it("409 when the client X-Request-Id is in use", async () => {
+it("400 request_id_in_use (never 409, which the SDKs retry) when the client X-Request-Id is in use", async () => {
   const { app, engine } = setup();
-  engine.startError = conflict("X-Request-Id 'abc' is already in use.", "X-Request-Id");
+  engine.startError = requestIdInUse("abc");
   const res = await app.inject({
     method: "POST",
     url: "/v1/chat/completions",
     payload: chatBody(),
     headers: { "x-request-id": "abc" },
   });
-  expect(res.statusCode).toBe(409);
+  expect(res.statusCode).toBe(400);
   expectEnvelope(res.body, "invalid_request_error");
+  expect(JSON.parse(res.body).error).toMatchObject({ param: "X-Request-Id", code: "request_id_in_use" });
+  expect(res.headers["retry-after"]).toBeUndefined();
 });
 
 it("413 when the body is over the limit", async () => {

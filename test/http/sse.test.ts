@@ -228,7 +228,7 @@ describe("cancel endpoint", () => {
 });
 
 describe("X-Request-Id", () => {
-  it("the client's id is passed to the engine; the response header is the completion id", async () => {
+  it("the client's id is passed to the engine and echoed unchanged in the response; the body has the completion id", async () => {
     engine.script = scripted([{ type: "end", usage: USAGE }]);
     const res = await app.inject({
       method: "POST",
@@ -238,17 +238,53 @@ describe("X-Request-Id", () => {
     });
     expect(res.statusCode).toBe(200);
     expect(engine.starts.at(-1)?.options.clientRequestId).toBe("my-id_1.2:3");
-    expect(res.headers["x-request-id"]).toMatch(/^chatcmpl-/);
+    expect(res.headers["x-request-id"]).toBe("my-id_1.2:3");
+    expect(res.json().id).toBe(engine.starts.at(-1)?.options.id);
+    expect(res.json().id).toMatch(/^chatcmpl-/);
+  });
+
+  it("no client id: clientRequestId is undefined and the response header is the completion id", async () => {
+    engine.script = scripted([{ type: "end", usage: USAGE }]);
+    const res = await app.inject({ method: "POST", url: "/v1/completions", payload: completionBody() });
+    expect(engine.starts.at(-1)?.options.clientRequestId).toBeUndefined();
+    expect(res.headers["x-request-id"]).toMatch(/^cmpl-/);
     expect(res.json().id).toBe(res.headers["x-request-id"]);
   });
 
-  it("no client id: clientRequestId is undefined", async () => {
-    engine.script = scripted([{ type: "end", usage: USAGE }]);
-    await app.inject({ method: "POST", url: "/v1/completions", payload: completionBody() });
-    expect(engine.starts.at(-1)?.options.clientRequestId).toBeUndefined();
+  // What gateways and tracers send: AWS X-Ray, a braced GUID, W3C traceparent, nginx $request_id, every visible ASCII character, the longest.
+  const gatewayIds = [
+    "Root=1-5f84c7a1-1c2b3d4e5f60718293a4b5c6;Parent=53995c3f42cd8ad8;Sampled=1",
+    "{3f2a9c1e-7b4d-4e8a-9f10-2c3d4e5f6a7b}",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    "f3a1c2d4e5b6a7980f1e2d3c4b5a6978",
+    Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i)).join(""),
+    "x".repeat(256),
+  ];
+  for (const id of gatewayIds) {
+    it(`a gateway id ${JSON.stringify(id.slice(0, 24))}… (${id.length} chars) is accepted, echoed, and cancels`, async () => {
+      engine.script = scripted([{ type: "end", usage: USAGE }]);
+      const res = await app.inject({ method: "POST", url: "/v1/chat/completions", payload: chatBody(), headers: { "x-request-id": id } });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers["x-request-id"]).toBe(id);
+      expect(engine.starts.at(-1)?.options.clientRequestId).toBe(id);
+      engine.cancelResult = (handle) => (handle === id ? { id: "chatcmpl-x", status: "already_finished", usage: USAGE } : null);
+      const cancel = await app.inject({ method: "POST", url: `/v1/chat/completions/${encodeURIComponent(id)}/cancel` });
+      engine.cancelResult = () => null;
+      expect(cancel.statusCode).toBe(200);
+      expect(engine.cancels.at(-1)?.id).toBe(id);
+    });
+  }
+
+  it("the client's id is echoed on errors too (404 model, 404 cancel), never replaced", async () => {
+    const wrongModel = await app.inject({ method: "POST", url: "/v1/chat/completions", payload: chatBody({ model: "nope" }), headers: { "x-request-id": "{gw-1}" } });
+    expect(wrongModel.statusCode).toBe(404);
+    expect(wrongModel.headers["x-request-id"]).toBe("{gw-1}");
+    const unknown = await app.inject({ method: "POST", url: "/v1/chat/completions/whatever/cancel", headers: { "x-request-id": "Root=1-2;Sampled=0" } });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.headers["x-request-id"]).toBe("Root=1-2;Sampled=0");
   });
 
-  for (const bad of ["", "has space", "x".repeat(129), "semi;colon", "ünï"]) {
+  for (const bad of ["", "has space", "x".repeat(257), "tab\there", "ünï", "a, b"]) {
     it(`malformed client id ${JSON.stringify(bad.slice(0, 20))} -> 400`, async () => {
       const before = engine.starts.length;
       const res = await app.inject({
@@ -259,6 +295,9 @@ describe("X-Request-Id", () => {
       });
       expect(res.statusCode).toBe(400);
       expect(res.json().error.param).toBe("X-Request-Id");
+      expect(res.json().error.message).toMatch(/1 to 256 visible ASCII characters/);
+      // Bad bytes are never echoed: the header is the completion id.
+      expect(res.headers["x-request-id"]).toMatch(/^chatcmpl-/);
       expect(engine.starts.length).toBe(before);
     });
   }
