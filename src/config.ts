@@ -285,6 +285,13 @@ const OPTIONS = {
     help: "idle keep-alive socket timeout",
     schema: integer(1, 3_600_000),
   }),
+  sseHeartbeatMs: option({
+    flag: "sse-heartbeat-ms",
+    env: "SSE_HEARTBEAT_MS",
+    default: "15000",
+    help: "write a ': keep-alive' comment on a stream silent this long (queued, long prefill) so gateways keep it open; 0 = off",
+    schema: integer(0, 3_600_000),
+  }),
 };
 
 type Options = typeof OPTIONS;

@@ -100,7 +100,7 @@ export function buildApp(config: ServerConfig, engine: Engine, options: BuildApp
       maxPromptTokens: config.maxPromptTokens,
       maxSchemaBytes: config.maxSchemaBytes,
     };
-    registerGenerationRoutes(v1, { engine, limits });
+    registerGenerationRoutes(v1, { engine, limits, sseHeartbeatMs: config.sseHeartbeatMs });
     registerModelRoutes(v1, engine);
   });
   return app;

@@ -28,6 +28,8 @@ export type Endpoint = "chat" | "completion";
 export interface GenerationDeps {
   engine: Engine;
   limits: ProtocolLimits;
+  /** Silence after which a stream gets a keep-alive comment; 0 for none. */
+  sseHeartbeatMs: number;
 }
 
 const ENDPOINTS = {
@@ -91,7 +93,7 @@ async function generate(
   if (parsed.stream) {
     reply.raw.off("close", onClose);
     const formatter = ENDPOINTS[endpoint].formatter(identity, { includeUsage: parsed.includeUsage });
-    await streamGeneration(reply, generation, formatter, parsed, abort, log, outcome);
+    await streamGeneration(reply, generation, formatter, parsed, abort, log, outcome, deps.sseHeartbeatMs);
     return;
   }
   const answer = await collectGeneration(generation, parsed, abort.signal, outcome);
@@ -144,14 +146,19 @@ async function streamGeneration(
   abort: AbortController,
   log: FastifyBaseLogger,
   outcome: RequestOutcome,
+  heartbeatMs: number,
 ): Promise<void> {
   reply.hijack();
   const res = reply.raw;
   let clientGone = false;
-  const writer = new SseWriter(res, () => {
-    clientGone = true;
-    abort.abort();
-  });
+  const writer = new SseWriter(
+    res,
+    () => {
+      clientGone = true;
+      abort.abort();
+    },
+    heartbeatMs,
+  );
   try {
     writeSseHead(res, reply.getHeaders() as OutgoingHttpHeaders);
     for (const chunk of formatter.opening(parsed.request.n)) await writer.send(chunk);

@@ -3,6 +3,11 @@
  * frames, waits for 'drain' when the socket is full (so a slow reader cannot
  * grow server memory), and reports a socket that closed before the stream
  * finished — that is how a client disconnect reaches the engine.
+ *
+ * While the stream has nothing to send (queued behind a full batch, a long
+ * prefill) it writes a `: keep-alive` comment every heartbeat interval:
+ * clients skip comments, and a gateway's read timeout sees traffic instead
+ * of cutting a silent stream.
  */
 import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 
@@ -30,20 +35,38 @@ export function writeSseHead(res: ServerResponse, headers: OutgoingHttpHeaders):
   res.flushHeaders();
 }
 
+/** An SSE comment: every client ignores it, every proxy forwards it. */
+export const SSE_HEARTBEAT = ": keep-alive\n\n";
+
 export class SseWriter {
   private closed = false;
+  /** Set while the sink is full: frames and heartbeats wait for it. */
+  private draining: Promise<void> | null = null;
+  private readonly heartbeat: NodeJS.Timeout | null = null;
 
-  /** `onClientGone` runs once if the sink closes before the stream was ended. */
+  /**
+   * `onClientGone` runs once if the sink closes before the stream was ended.
+   * `heartbeatMs`: silence after which a comment is written; 0 for none.
+   */
   constructor(
     private readonly sink: SseSink,
     onClientGone: () => void,
+    heartbeatMs = 0,
   ) {
     this.closed = sink.destroyed;
     sink.once("close", () => {
       this.closed = true;
+      this.stopHeartbeat();
       if (!sink.writableFinished) onClientGone();
     });
-    if (this.closed) onClientGone();
+    if (this.closed) {
+      onClientGone();
+      return;
+    }
+    if (heartbeatMs > 0) {
+      // Unref'd: a stream's heartbeat alone never keeps the process up; its socket does.
+      this.heartbeat = setTimeout(() => this.beat(), heartbeatMs).unref();
+    }
   }
 
   get isOpen(): boolean {
@@ -56,25 +79,43 @@ export class SseWriter {
   }
 
   async done(): Promise<void> {
+    this.stopHeartbeat();
     if (await this.writeFrame("data: [DONE]\n\n")) this.sink.end();
   }
 
   private async writeFrame(frame: string): Promise<boolean> {
+    if (this.draining !== null) await this.draining;
     if (this.closed) return false;
-    if (this.sink.write(frame)) return true;
-    await this.drainOrClose();
+    const written = this.sink.write(frame);
+    // Silence is counted from the last frame written.
+    this.heartbeat?.refresh();
+    if (written) return true;
+    await this.waitForDrain();
     return !this.closed;
   }
 
-  private drainOrClose(): Promise<void> {
-    return new Promise((resolve) => {
+  private beat(): void {
+    if (this.closed) return;
+    // A full socket already has bytes on their way; adding comments to it would only grow memory.
+    if (this.draining === null && !this.sink.write(SSE_HEARTBEAT)) void this.waitForDrain();
+    this.heartbeat?.refresh();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat !== null) clearTimeout(this.heartbeat);
+  }
+
+  private waitForDrain(): Promise<void> {
+    this.draining ??= new Promise<void>((resolve) => {
       const settle = (): void => {
         this.sink.off("drain", settle);
         this.sink.off("close", settle);
+        this.draining = null;
         resolve();
       };
       this.sink.once("drain", settle);
       this.sink.once("close", settle);
     });
+    return this.draining;
   }
 }

@@ -1,7 +1,7 @@
-/** SseWriter against a hand-made sink: framing, backpressure and close handling. */
+/** SseWriter against a hand-made sink: framing, backpressure, close handling and the heartbeat comment. */
 import { EventEmitter } from "node:events";
-import { describe, expect, it } from "vitest";
-import { SseWriter, type SseSink } from "../../src/http/sse-writer.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { SSE_HEARTBEAT, SseWriter, type SseSink } from "../../src/http/sse-writer.ts";
 
 /** A sink whose write() reports "full" on demand, like a socket with a slow reader. */
 class FakeSink extends EventEmitter implements SseSink {
@@ -98,5 +98,73 @@ describe("SseWriter", () => {
     const writer = new SseWriter(sink, () => gone++);
     expect(gone).toBe(1);
     expect(writer.isOpen).toBe(false);
+  });
+});
+
+describe("SseWriter heartbeat", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("writes a ': keep-alive' comment after each interval of silence, and none while frames flow", async () => {
+    vi.useFakeTimers();
+    const sink = new FakeSink();
+    const writer = new SseWriter(sink, () => {}, 1000);
+    vi.advanceTimersByTime(999);
+    expect(sink.frames).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(sink.frames).toEqual([SSE_HEARTBEAT]);
+    vi.advanceTimersByTime(1000);
+    expect(sink.frames).toEqual([SSE_HEARTBEAT, SSE_HEARTBEAT]);
+    // A frame restarts the silence count: no comment at the old tick.
+    vi.advanceTimersByTime(500);
+    await writer.send({ a: 1 });
+    vi.advanceTimersByTime(999);
+    expect(sink.frames).toEqual([SSE_HEARTBEAT, SSE_HEARTBEAT, 'data: {"a":1}\n\n']);
+    vi.advanceTimersByTime(1);
+    expect(sink.frames.at(-1)).toBe(SSE_HEARTBEAT);
+    await writer.done();
+    const ended = sink.frames.length;
+    vi.advanceTimersByTime(10_000);
+    expect(sink.frames).toHaveLength(ended);
+    expect(sink.frames.at(-1)).toBe("data: [DONE]\n\n");
+  });
+
+  it("0 turns it off", () => {
+    vi.useFakeTimers();
+    const sink = new FakeSink();
+    new SseWriter(sink, () => {}, 0);
+    vi.advanceTimersByTime(60_000);
+    expect(sink.frames).toEqual([]);
+  });
+
+  it("stops when the client is gone", () => {
+    vi.useFakeTimers();
+    const sink = new FakeSink();
+    new SseWriter(sink, () => {}, 1000);
+    sink.clientGone();
+    vi.advanceTimersByTime(10_000);
+    expect(sink.frames).toEqual([]);
+  });
+
+  it("a comment that fills the socket makes the next frame wait for 'drain'; no comment piles up meanwhile", async () => {
+    vi.useFakeTimers();
+    const sink = new FakeSink();
+    const writer = new SseWriter(sink, () => {}, 1000);
+    sink.full = true;
+    vi.advanceTimersByTime(1000);
+    expect(sink.frames).toEqual([SSE_HEARTBEAT]);
+    vi.advanceTimersByTime(5000);
+    expect(sink.frames).toEqual([SSE_HEARTBEAT]);
+    let settled = false;
+    const sent = writer.send({ n: 1 }).then((ok) => (settled = ok));
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    expect(sink.frames).toEqual([SSE_HEARTBEAT]);
+    sink.full = false;
+    sink.emit("drain");
+    await sent;
+    expect(settled).toBe(true);
+    expect(sink.frames).toEqual([SSE_HEARTBEAT, 'data: {"n":1}\n\n']);
   });
 });

@@ -48,8 +48,16 @@ export interface SseEvent {
   json: Record<string, unknown> | null;
 }
 
-/** Reads an SSE response body frame by frame; `onEvent` may act mid-stream (cancel, destroy). */
-export async function readSse(res: Response, onEvent: (e: SseEvent, index: number) => void | Promise<void> = () => undefined): Promise<SseEvent[]> {
+/**
+ * Reads an SSE response body frame by frame; `onEvent` may act mid-stream
+ * (cancel, destroy). Comment frames (the server's `: keep-alive`
+ * heartbeat) are skipped, as every SSE client does; `onComment` sees them.
+ */
+export async function readSse(
+  res: Response,
+  onEvent: (e: SseEvent, index: number) => void | Promise<void> = () => undefined,
+  onComment: (comment: string) => void = () => undefined,
+): Promise<SseEvent[]> {
   const events: SseEvent[] = [];
   const decoder = new TextDecoder();
   let buffer = "";
@@ -59,6 +67,10 @@ export async function readSse(res: Response, onEvent: (e: SseEvent, index: numbe
     while ((cut = buffer.indexOf("\n\n")) !== -1) {
       const frame = buffer.slice(0, cut);
       buffer = buffer.slice(cut + 2);
+      if (frame.startsWith(":")) {
+        onComment(frame);
+        continue;
+      }
       if (!frame.startsWith("data: ")) throw new Error(`bad SSE frame ${JSON.stringify(frame)}`);
       const raw = frame.slice(6);
       const event = { raw, json: raw === "[DONE]" ? null : (JSON.parse(raw) as Record<string, unknown>) };
