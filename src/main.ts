@@ -1,8 +1,9 @@
 /**
- * The only place that listens: parses configuration, loads the model into
- * the worker pool, serves, and shuts down gracefully on SIGTERM/SIGINT
- * (stop admitting, let in-flight work finish within the grace period,
- * cancel the rest, stop every worker thread).
+ * The only place that listens: parses configuration, reads the model
+ * folder, listens (so /health and /ready answer while the model loads),
+ * loads the model into the worker pool, and shuts down gracefully on
+ * SIGTERM/SIGINT (stop admitting, let in-flight work finish within the
+ * grace period, cancel the rest, stop every worker thread).
  */
 import { ConfigError, parseConfig, type ServerConfig } from "./config.ts";
 import { OnnxEngine } from "./engine/onnx-engine.ts";
@@ -48,13 +49,13 @@ async function main(): Promise<void> {
       logger.info({ repo: source.repo, revision: source.revision, dir }, "serving a Hub model from --models-dir");
       config = { ...config, modelPath: dir, modelName: config.modelName ?? source.repo };
     }
-    engine = await OnnxEngine.create({ ...config, logger });
+    engine = OnnxEngine.open({ ...config, logger });
   } catch (error) {
-    const reason = error instanceof ModelLoadError ? `cannot serve model: ${error.message}` : (error as Error).message;
-    return fail(reason, 1);
+    return fail(loadFailure(error), 1);
   }
 
   const app = buildApp(config, engine, { logger });
+  // Before the workers load the model: until then /ready answers 503 "loading" and generation 503.
   await app.listen({ host: config.host, port: config.port });
 
   let stopping = false;
@@ -69,7 +70,19 @@ async function main(): Promise<void> {
   };
   process.once("SIGTERM", (s) => void shutdown(s));
   process.once("SIGINT", (s) => void shutdown(s));
+
+  try {
+    await engine.load();
+  } catch (error) {
+    // A shutdown during the load stops the workers on purpose; it exits by itself.
+    if (stopping) return;
+    await app.close();
+    return fail(loadFailure(error), 1);
+  }
 }
+
+const loadFailure = (error: unknown): string =>
+  error instanceof ModelLoadError ? `cannot serve model: ${error.message}` : (error as Error).message;
 
 function fail(message: string, code: number): void {
   process.stderr.write(`error: ${message}\n`);

@@ -43,6 +43,8 @@ export interface CancelResult {
 export interface EngineHealth {
   /** True once a real forward pass can run on at least one worker. */
   ready: boolean;
+  /** True until the workers have loaded the model for the first time (the server listens meanwhile). */
+  loading: boolean;
   workersAlive: number;
   workersTotal: number;
   queued: number;

@@ -49,7 +49,8 @@ export class OnnxEngine implements Engine {
   private readonly metrics: EngineMetrics;
   private readonly pool: WorkerPool;
   private readonly released = new EventEmitter<EngineIntrospectionEvents>();
-  private limits!: ModelLimits;
+  /** Set once the workers have loaded the model (see load()); until then the engine refuses work with 503. */
+  private limits: ModelLimits | null = null;
   private nextRowId = 1;
   private closing = false;
 
@@ -88,28 +89,43 @@ export class OnnxEngine implements Engine {
     this.pool.on("restarting", () => this.metrics.workerRestarting());
   }
 
-  /** Loads the folder and starts every worker; rejects with the reason when the model cannot be served. */
+  /**
+   * Reads the model folder (fast, on this thread; throws ModelLoadError when
+   * it cannot be served) without starting any worker, so the server can
+   * listen and answer its probes while load() runs.
+   */
+  static open(options: OnnxEngineOptions): OnnxEngine {
+    return new OnnxEngine(loadModelFolder(options.modelPath, options.dtype, options.device), options);
+  }
+
+  /** open() then load(): an engine ready to serve. */
   static async create(options: OnnxEngineOptions): Promise<OnnxEngine> {
-    const engine = new OnnxEngine(loadModelFolder(options.modelPath, options.dtype, options.device), options);
-    const info = await engine.pool.start();
-    engine.limits = {
-      contextLength: engine.folder.contextLength,
+    const engine = OnnxEngine.open(options);
+    await engine.load();
+    return engine;
+  }
+
+  /** Starts every worker; rejects with the reason when the model cannot be served. */
+  async load(): Promise<void> {
+    const info = await this.pool.start();
+    this.limits = {
+      contextLength: this.folder.contextLength,
       vocabSize: info.vocabSize,
       maxTokenChars: info.maxTokenChars,
-      maxPromptTokens: options.maxPromptTokens,
+      maxPromptTokens: this.options.maxPromptTokens,
       structuredOutput: info.structuredOutput,
     };
-    engine.model.structuredOutput = info.structuredOutput.available;
-    registerIntrospection(engine, {
-      events: engine.released,
+    this.model.structuredOutput = info.structuredOutput.available;
+    registerIntrospection(this, {
+      events: this.released,
       modelInfo: info,
-      activeRequestIds: () => engine.registry.activeRequests().map((r) => r.id),
-      killWorker: (index = 0) => engine.pool.kill(index),
+      activeRequestIds: () => this.registry.activeRequests().map((r) => r.id),
+      killWorker: (index = 0) => this.pool.kill(index),
     });
-    const { folder } = engine;
-    options.logger.info(
+    const { folder } = this;
+    this.options.logger.info(
       {
-        model: engine.model.id,
+        model: this.model.id,
         layout: folder.layout,
         dtype: folder.dtype,
         onnx: folder.onnxPath,
@@ -121,17 +137,18 @@ export class OnnxEngine implements Engine {
       },
       "model loaded",
     );
-    return engine;
   }
 
   async start(valid: ValidGenerationRequest, options: SubmitOptions): Promise<Generation> {
     if (this.closing) throw unavailable("The server is shutting down.");
+    const limits = this.limits;
+    if (limits === null) throw unavailable("The model is loading.", 1);
     // Decided before tokenizing, so an overloaded server spends nothing on the request.
     if (this.scheduler.queuedRows >= this.options.maxQueue) throw queueFull(1);
     if (options.clientRequestId && this.registry.isActive(options.clientRequestId)) {
       throw requestIdInUse(options.clientRequestId);
     }
-    checkBeforeEncoding(valid, this.limits);
+    checkBeforeEncoding(valid, limits);
     const worker = this.pool.place((w) => this.scheduler.load(w));
     const request = new EngineRequest({
       id: options.id,
@@ -149,7 +166,7 @@ export class OnnxEngine implements Engine {
     this.scheduler.enqueue(request, worker);
     try {
       const ids = await worker.encode(valid.prompt);
-      request.setPrompt(ids, completionBudget(ids.length, valid, this.limits));
+      request.setPrompt(ids, completionBudget(ids.length, valid, limits));
     } catch (error) {
       request.discard();
       this.registry.end(request, false);
@@ -176,6 +193,7 @@ export class OnnxEngine implements Engine {
     const alive = this.pool.readyCount;
     return {
       ready: !this.closing && alive > 0,
+      loading: this.limits === null,
       workersAlive: alive,
       workersTotal: this.pool.size,
       queued: this.scheduler.queuedRows,

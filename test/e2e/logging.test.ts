@@ -9,7 +9,7 @@ import { once } from "node:events";
 import { describe, expect, it } from "vitest";
 import { defaultModelPath } from "../support/fixtures.ts";
 import { postJson } from "../support/live-server.ts";
-import { collectOutput, listeningUrl, startServer } from "../support/server-process.ts";
+import { collectOutput, readyUrl, startServer } from "../support/server-process.ts";
 
 const KEY = "sk-live-do-not-log-7f3a";
 const WRONG = "sk-wrong-do-not-log-91bd";
@@ -19,7 +19,7 @@ describe("the server process's logs", () => {
     const child = startServer(["--model", defaultModelPath, "--port", "0"], { API_KEYS: KEY, LOG_LEVEL: "trace" });
     const stdout = collectOutput(child, "stdout");
     const stderr = collectOutput(child, "stderr");
-    const url = await listeningUrl(stdout);
+    const url = await readyUrl(child, stdout);
     const auth = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
 
     expect((await fetch(`${url}/v1/models`, { headers: auth(KEY) })).status).toBe(200);

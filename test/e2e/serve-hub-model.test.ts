@@ -14,7 +14,7 @@ import { hubModelDir } from "../../src/model/model-source.ts";
 import { startFakeHub, type FakeHub } from "../hub/support/fake-hub.ts";
 import { fakeRepos, TINY_REPO } from "../hub/support/fake-repos.ts";
 import { haveDefaultModel } from "../support/fixtures.ts";
-import { collectOutput, listeningUrl, startServer } from "../support/server-process.ts";
+import { collectOutput, readyUrl, startServer } from "../support/server-process.ts";
 
 describe.skipIf(!haveDefaultModel)("serving a Hub model by its repo id", () => {
   let hub: FakeHub | null;
@@ -33,7 +33,7 @@ describe.skipIf(!haveDefaultModel)("serving a Hub model by its repo id", () => {
     const stdout = collectOutput(child);
     const stderr = collectOutput(child, "stderr");
     try {
-      const url = await listeningUrl(stdout);
+      const url = await readyUrl(child, stdout);
       const res = await fetch(`${url}/v1/models`);
       return { models: ((await res.json()) as { data: Array<Record<string, unknown>> }).data, stderr: stderr.text() };
     } finally {

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { eosBan, repoRoot, tinyChat } from "../support/fixtures.ts";
 import { postJson, readSse, type SseEvent } from "../support/live-server.ts";
-import { collectOutput, listeningUrl, startServer } from "../support/server-process.ts";
+import { collectOutput, readyUrl, startServer } from "../support/server-process.ts";
 
 async function runToExit(args: string[]): Promise<{ code: number | null; stderr: string }> {
   const child = startServer(args);
@@ -45,7 +45,7 @@ describe("process life cycle", () => {
     // One row at a time: the first stream runs, the other two wait in the queue when SIGTERM lands.
     const child = startServer(["--model", tinyChat, "--port", "0", "--threads", "1", "--max-batch-size", "1", "--shutdown-grace-ms", "60000"]);
     const log = collectOutput(child);
-    const url = await listeningUrl(log);
+    const url = await readyUrl(child, log);
     const exited = once(child, "exit");
     const [first, ...queued] = await Promise.all([longStream(url), longStream(url), longStream(url)]);
     let refused: number | null = null;
@@ -75,7 +75,7 @@ describe("process life cycle", () => {
   it("SIGTERM: a stream still running when the grace period ends is cancelled cleanly (finish_reason, usage, [DONE]); exit 0", async () => {
     const child = startServer(["--model", tinyChat, "--port", "0", "--threads", "1", "--shutdown-grace-ms", "0"]);
     const log = collectOutput(child);
-    const url = await listeningUrl(log);
+    const url = await readyUrl(child, log);
     const exited = once(child, "exit");
     const res = await longStream(url);
     const events = await readSse(res, (_e, i) => {

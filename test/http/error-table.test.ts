@@ -238,11 +238,17 @@ describe("503", () => {
   it("/ready while loading, with no worker alive, and while shutting down; 200 when ready", async () => {
     const { app, engine } = setup();
     expect((await app.inject({ method: "GET", url: "/ready" })).statusCode).toBe(200);
-    engine.healthState = { ...engine.healthState, ready: false };
+    engine.healthState = { ...engine.healthState, ready: false, loading: true, workersAlive: 0 };
     const loading = await app.inject({ method: "GET", url: "/ready" });
     expect(loading.statusCode).toBe(503);
+    expect(loading.headers["retry-after"]).toBe("1");
     expectEnvelope(loading.body, "server_error");
-    engine.healthState = { ...engine.healthState, ready: true, shuttingDown: true };
+    expect(JSON.parse(loading.body).error.message).toBe("The model is loading.");
+    engine.healthState = { ...engine.healthState, ready: false, loading: false, workersAlive: 0 };
+    const noWorker = await app.inject({ method: "GET", url: "/ready" });
+    expect(noWorker.statusCode).toBe(503);
+    expect(JSON.parse(noWorker.body).error.message).toBe("No worker is alive.");
+    engine.healthState = { ...engine.healthState, ready: true, workersAlive: 1, shuttingDown: true };
     expect((await app.inject({ method: "GET", url: "/ready" })).statusCode).toBe(503);
     expect((await app.inject({ method: "GET", url: "/health" })).statusCode).toBe(200);
   });

@@ -52,7 +52,7 @@ export class FakeEngine implements Engine {
     layout: "optimum",
     structuredOutput: true,
   };
-  healthState: EngineHealth = { ready: true, workersAlive: 1, workersTotal: 1, queued: 0, running: 0, shuttingDown: false };
+  healthState: EngineHealth = { ready: true, loading: false, workersAlive: 1, workersTotal: 1, queued: 0, running: 0, shuttingDown: false };
   script: EventScript = helloScript;
   /** Thrown by start() instead of admitting, e.g. a 429 or context_length_exceeded. */
   startError: Error | null = null;

@@ -42,3 +42,22 @@ export function collectOutput(child: ChildProcessWithoutNullStreams, stream: "st
 export async function listeningUrl(output: ChildOutput): Promise<string> {
   return (await output.waitFor(/listening at (http:\/\/127\.0\.0\.1:\d+)/i))[1];
 }
+
+/**
+ * The base URL once the server answers GET /ready with 200: it listens
+ * before its model is loaded, so requests sent at "listening" may get 503
+ * "loading". Polls /ready (a condition, not a delay); rejects if the
+ * process exits first.
+ */
+export async function readyUrl(child: ChildProcessWithoutNullStreams, output: ChildOutput): Promise<string> {
+  const url = await listeningUrl(output);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited before it was ready: ${output.text()}`);
+    const status = await fetch(`${url}/ready`).then(
+      (res) => res.status,
+      () => 0,
+    );
+    if (status === 200) return url;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

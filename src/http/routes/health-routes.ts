@@ -8,10 +8,8 @@ export function registerHealthRoutes(app: FastifyInstance, engine: Engine): void
   app.get("/ready", async () => {
     const health = engine.health();
     if (health.shuttingDown) throw unavailable("The server is shutting down.");
-    if (!health.ready) {
-      const reason = health.workersAlive === 0 && health.workersTotal > 0 ? "No worker is alive." : "The model is loading.";
-      throw unavailable(reason, 1);
-    }
+    if (health.loading) throw unavailable("The model is loading.", 1);
+    if (!health.ready) throw unavailable("No worker is alive.", 1);
     return { status: "ready", ...health };
   });
 }
