@@ -12,6 +12,9 @@ import { createLogger } from "./logger.ts";
 import { ModelLoadError } from "./model/model-load-error.ts";
 import { modelSource } from "./model/model-source.ts";
 
+/** After the engine has ended every request on shutdown: how long their responses may take to be written out. */
+const FINAL_WRITES_MS = 2000;
+
 async function main(): Promise<void> {
   if (process.argv[2] === "optimize") {
     // A one-off model tool, not the server: loaded only when asked for.
@@ -63,8 +66,13 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down");
+    // At once: the listener closes, idle keep-alive connections close, late requests get 503 (http/drain.ts).
+    const appClosed = app.close();
     await engine.close(config.shutdownGraceMs);
-    await app.close();
+    // Every request has ended; their last bytes get a moment to go out, then a client that does not read is cut off.
+    await Promise.race([appClosed, new Promise((resolve) => setTimeout(resolve, FINAL_WRITES_MS).unref())]);
+    app.server.closeAllConnections();
+    await appClosed;
     logger.info("stopped");
     process.exit(0);
   };

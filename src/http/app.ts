@@ -5,13 +5,13 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { ServerConfig } from "../config.ts";
 import type { Engine } from "../engine/engine.ts";
-import { unavailable } from "../errors.ts";
 import { createLogger } from "../logger.ts";
 import { scrapeRegistry } from "../metrics/registry.ts";
 import { RequestMetrics } from "../metrics/request-metrics.ts";
 import { createApiKeyCheck } from "./auth.ts";
 import { clientErrorHandler } from "./client-error.ts";
 import { registerCors } from "./cors.ts";
+import { registerDrain } from "./drain.ts";
 import { errorHandler, notFoundHandler } from "./error-mapper.ts";
 import { logRequestId, MAX_CLIENT_REQUEST_ID_LENGTH } from "./request-id.ts";
 import { registerRequestTracking } from "./request-tracking.ts";
@@ -40,7 +40,7 @@ function createFastify(config: ServerConfig, logger: FastifyBaseLogger): Fastify
     bodyLimit: config.maxBodyBytes,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
-    // Fastify's own closing 503 is not the OpenAI envelope; the preClose hook in buildApp answers instead.
+    // Fastify's own closing 503 is not the OpenAI envelope; drain.ts answers instead.
     return503OnClosing: false,
     // Parser errors and header/request timeouts happen before any route: answer them in the OpenAI envelope too.
     clientErrorHandler,
@@ -70,17 +70,10 @@ export function buildApp(config: ServerConfig, engine: Engine, options: BuildApp
   // First of the onRequest hooks: requests that the later ones refuse (shutting down, no API key) are counted too.
   const requestMetrics = new RequestMetrics(engine.model.contextLength);
   registerRequestTracking(app, requestMetrics, config.logPrompts);
-  let closing = false;
-  app.addHook("preClose", async () => {
-    closing = true;
-  });
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
-    if (closing) {
-      reply.header("connection", "close");
-      throw unavailable("The server is shutting down.");
-    }
   });
+  registerDrain(app);
   registerCors(app, config.corsOrigins);
   registerHealthRoutes(app, engine);
   if (config.playground) registerPlaygroundRoutes(app);
