@@ -45,6 +45,15 @@ const origin = z.string().refine((o) => /^https?:\/\/[^/\s*]+$/.test(o), {
   error: "expected origins like https://app.example.com (scheme and host, no path, no *)",
 });
 
+function isRedisUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "redis:" || url.protocol === "rediss:") && url.hostname !== "" && /^(\/\d*)?$/.test(url.pathname);
+  } catch {
+    return false;
+  }
+}
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /** How a switch's env var may say on or off; a switch's flag itself arrives as "true" or "false". */
@@ -69,6 +78,8 @@ interface OptionSpec<Schema extends z.ZodType> {
   multiple?: boolean;
   /** A switch: `--flag` turns it on and `--no-flag` off, with no value; the env var takes true/false. */
   switch?: boolean;
+  /** The value may hold a credential: an error names the option but never shows the value. */
+  secret?: boolean;
 }
 
 const option = <Schema extends z.ZodType>(spec: OptionSpec<Schema>): OptionSpec<Schema> => spec;
@@ -285,6 +296,19 @@ const OPTIONS = {
     help: "idle keep-alive socket timeout",
     schema: integer(1, 3_600_000),
   }),
+  redisUrl: option({
+    flag: "redis-url",
+    env: "REDIS_URL",
+    default: null,
+    shownDefault: "none: one replica",
+    help: "Redis shared by the replicas (redis://[user:password@]host:port[/db]); the stop endpoint then works from any replica",
+    schema: z
+      .string()
+      .trim()
+      .refine(isRedisUrl, { error: "expected redis://host:port or rediss://host:port (optionally user:password@ and /db)" })
+      .nullable(),
+    secret: true,
+  }),
   sseHeartbeatMs: option({
     flag: "sse-heartbeat-ms",
     env: "SSE_HEARTBEAT_MS",
@@ -362,7 +386,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedComma
   if (!result.success) {
     const issue = result.error.issues[0];
     const key = issue.path[0] as OptionKey;
-    const shown = raw[key] === null ? "" : `, got ${oneLine(raw[key])}`;
+    const shown = raw[key] === null || OPTIONS[key].secret === true ? "" : `, got ${oneLine(raw[key])}`;
     throw new ConfigError(`${source[key] ?? String(key)}: ${issue.message}${shown}`);
   }
   return { kind: "config", config: result.data as ServerConfig };
@@ -381,7 +405,7 @@ export function resolveOption<K extends OptionKey>(key: K, flagValue: string | u
   const raw = flagValue ?? (fromEnv ? envValue : spec.default);
   const result = spec.schema.safeParse(raw);
   if (!result.success) {
-    const shown = raw === null || raw === undefined ? "" : `, got ${oneLine(raw)}`;
+    const shown = raw === null || raw === undefined || spec.secret === true ? "" : `, got ${oneLine(raw)}`;
     throw new ConfigError(`${fromEnv ? spec.env : `--${spec.flag}`}: ${result.error.issues[0].message}${shown}`);
   }
   return result.data as ServerConfig[K];

@@ -129,6 +129,14 @@ export const queueFull = (retryAfterSeconds: number): ApiError =>
 export const unavailable = (message: string, retryAfterSeconds?: number): ApiError =>
   new ApiError(503, "server_error", message, { code: "service_unavailable", retryAfter: retryAfterSeconds });
 
+/**
+ * A cancel for a request this replica does not hold, when finding or
+ * reaching the replica that holds it needs what is down: Redis, or that
+ * replica's link to it. A 503, so a gateway may retry it on another replica.
+ */
+export const cancelRelayUnavailable = (handle: string, reason: string): ApiError =>
+  unavailable(`Cannot cancel '${handle}' from this replica: ${reason}. Retry the cancel shortly.`, 1);
+
 export const contextLengthExceeded = (
   promptTokens: number,
   maxTokens: number,

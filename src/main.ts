@@ -5,6 +5,10 @@
  * SIGTERM/SIGINT (stop admitting, let in-flight work finish within the
  * grace period, cancel the rest, stop every worker thread).
  */
+import type { Logger } from "pino";
+import { singleReplica, type CancelRelay } from "./cluster/cancel-relay.ts";
+import { RedisCancelRelay } from "./cluster/redis-cancel-relay.ts";
+import { newReplicaId } from "./cluster/replica-id.ts";
 import { ConfigError, parseConfig, type ServerConfig } from "./config.ts";
 import { OnnxEngine } from "./engine/onnx-engine.ts";
 import { buildApp } from "./http/app.ts";
@@ -57,7 +61,8 @@ async function main(): Promise<void> {
     return fail(loadFailure(error), 1);
   }
 
-  const app = buildApp(config, engine, { logger });
+  const relay = startCancelRelay(config, engine, logger);
+  const app = buildApp(config, engine, { logger, relay });
   // Before the workers load the model: until then /ready answers 503 "loading" and generation 503.
   await app.listen({ host: config.host, port: config.port });
 
@@ -73,6 +78,8 @@ async function main(): Promise<void> {
     await Promise.race([appClosed, new Promise((resolve) => setTimeout(resolve, FINAL_WRITES_MS).unref())]);
     app.server.closeAllConnections();
     await appClosed;
+    // Last: until every request had ended, this replica still answered cancels relayed from the others.
+    await relay.close();
     logger.info("stopped");
     process.exit(0);
   };
@@ -85,8 +92,22 @@ async function main(): Promise<void> {
     // A shutdown during the load stops the workers on purpose; it exits by itself.
     if (stopping) return;
     await app.close();
+    await relay.close();
     return fail(loadFailure(error), 1);
   }
+}
+
+/** Without --redis-url, one replica: nothing is shared. With it, Redis is connected in the background. */
+function startCancelRelay(config: ServerConfig, engine: OnnxEngine, logger: Logger): CancelRelay {
+  if (config.redisUrl === null) return singleReplica;
+  const relay = new RedisCancelRelay({
+    url: config.redisUrl,
+    replica: newReplicaId(),
+    cancelLocally: (handle, owner) => engine.cancel(handle, owner),
+    logger,
+  });
+  relay.start();
+  return relay;
 }
 
 const loadFailure = (error: unknown): string =>

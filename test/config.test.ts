@@ -43,6 +43,8 @@ describe("parseConfig", () => {
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 60_000,
       keepAliveTimeoutMs: 5_000,
+      sseHeartbeatMs: 15_000,
+      redisUrl: null,
     });
     expect(c.threads).toBe("auto");
     expect(c.modelPath).toBe(resolve(import.meta.dirname, "../models/tiny-chat"));
@@ -159,6 +161,24 @@ describe("parseConfig", () => {
     expect(errorOf(["--no-port"])).toMatch(/no-port/);
   });
 
+  it("--sse-heartbeat-ms takes 0 (off) or milliseconds", () => {
+    expect(config(["--sse-heartbeat-ms", "0"]).sseHeartbeatMs).toBe(0);
+    expect(config([], { SSE_HEARTBEAT_MS: "500" }).sseHeartbeatMs).toBe(500);
+    expect(errorOf(["--sse-heartbeat-ms=-1"])).toBe('--sse-heartbeat-ms: expected an integer between 0 and 3600000, got "-1"');
+  });
+
+  it("--redis-url / REDIS_URL takes redis:// or rediss:// URLs; a bad one is refused without echoing it (it may hold a password)", () => {
+    expect(config(["--redis-url", "redis://127.0.0.1:6379"]).redisUrl).toBe("redis://127.0.0.1:6379");
+    expect(config([], { REDIS_URL: "rediss://user:pw@redis.example:6380/2" }).redisUrl).toBe("rediss://user:pw@redis.example:6380/2");
+    expect(config([], { REDIS_URL: "redis://redis" }).redisUrl).toBe("redis://redis");
+    for (const bad of ["http://redis:6379", "redis:/nohost", "redis://:s3cret@/0", "redis://host:6379/db-x", "127.0.0.1:6379"]) {
+      const message = errorOf([], { REDIS_URL: bad });
+      expect(message).toMatch(/^REDIS_URL: expected redis:\/\/host:port/);
+      expect(message).not.toContain(bad);
+    }
+    expect(errorOf(["--redis-url", "http://x"])).toMatch(/^--redis-url: /);
+  });
+
   it("rejects unknown flags and positional arguments", () => {
     expect(errorOf(["--bogus"])).toMatch(/bogus/);
     expect(errorOf(["serve"])).toMatch(/serve/);
@@ -189,6 +209,8 @@ describe("parseConfig", () => {
       ["--shutdown-grace-ms", "SHUTDOWN_GRACE_MS"],
       ["--model-name", "MODEL_NAME"],
       ["--[no-]playground", "PLAYGROUND"],
+      ["--redis-url", "REDIS_URL"],
+      ["--sse-heartbeat-ms", "SSE_HEARTBEAT_MS"],
     ]) {
       const line = parsed.text.split("\n").find((l) => l.trimStart().startsWith(`${flag} `));
       expect(line, flag).toBeDefined();

@@ -3,6 +3,7 @@
  * drive it with app.inject or on port 0 against a fake engine.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { singleReplica, type CancelRelay } from "../cluster/cancel-relay.ts";
 import type { ServerConfig } from "../config.ts";
 import type { Engine } from "../engine/engine.ts";
 import { createLogger } from "../logger.ts";
@@ -31,6 +32,8 @@ declare module "fastify" {
 export interface BuildAppOptions {
   /** Defaults to a pino logger at config.logLevel. */
   logger?: FastifyBaseLogger;
+  /** The other replicas (--redis-url); by default there are none. */
+  relay?: CancelRelay;
 }
 
 /** Fastify's own settings: body limit, timeouts, ids, and the envelope for errors before any route. */
@@ -75,7 +78,8 @@ export function buildApp(config: ServerConfig, engine: Engine, options: BuildApp
   });
   registerDrain(app);
   registerCors(app, config.corsOrigins);
-  registerHealthRoutes(app, engine);
+  const relay = options.relay ?? singleReplica;
+  registerHealthRoutes(app, engine, relay);
   if (config.playground) registerPlaygroundRoutes(app);
 
   const auth = createApiKeyCheck(config.apiKeys);
@@ -93,7 +97,7 @@ export function buildApp(config: ServerConfig, engine: Engine, options: BuildApp
       maxPromptTokens: config.maxPromptTokens,
       maxSchemaBytes: config.maxSchemaBytes,
     };
-    registerGenerationRoutes(v1, { engine, limits, sseHeartbeatMs: config.sseHeartbeatMs });
+    registerGenerationRoutes(v1, { engine, relay, limits, sseHeartbeatMs: config.sseHeartbeatMs });
     registerModelRoutes(v1, engine);
   });
   return app;

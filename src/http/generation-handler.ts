@@ -8,6 +8,7 @@
  */
 import type { OutgoingHttpHeaders } from "node:http";
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
+import type { CancelRelay, Registration, RequestHandles } from "../cluster/cancel-relay.ts";
 import type { Engine, Generation, TokenEvent } from "../engine/engine.ts";
 import { InternalError, modelNotFound, unavailable } from "../errors.ts";
 import { buildChatCompletion, chatStreamFormatter } from "../protocol/chat-response.ts";
@@ -27,6 +28,8 @@ export type Endpoint = "chat" | "completion";
 
 export interface GenerationDeps {
   engine: Engine;
+  /** The other replicas, for the stop endpoint (cancel-relay.ts); `singleReplica` without --redis-url. */
+  relay: CancelRelay;
   limits: ProtocolLimits;
   /** Silence after which a stream gets a keep-alive comment; 0 for none. */
   sseHeartbeatMs: number;
@@ -86,22 +89,48 @@ async function generate(
   // The request's one info line is written when it finishes (request-log.ts).
   log.debug({ stream: parsed.stream, n: parsed.request.n, maxTokens: parsed.request.maxTokens }, "generation requested");
 
-  const generation = await deps.engine.start(parsed.request, { id, clientRequestId: clientId, owner, signal: abort.signal });
+  const { generation, registration } = await admit(deps, parsed, { id, clientRequestId: clientId, owner }, abort.signal);
   outcome.admitted(generation);
   const identity: ResponseIdentity = { id, created: Math.floor(Date.now() / 1000), model: deps.engine.model.id };
 
-  if (parsed.stream) {
-    reply.raw.off("close", onClose);
-    const formatter = ENDPOINTS[endpoint].formatter(identity, { includeUsage: parsed.includeUsage });
-    await streamGeneration(reply, generation, formatter, parsed, abort, log, outcome, deps.sseHeartbeatMs);
-    return;
+  try {
+    if (parsed.stream) {
+      reply.raw.off("close", onClose);
+      const formatter = ENDPOINTS[endpoint].formatter(identity, { includeUsage: parsed.includeUsage });
+      await streamGeneration(reply, generation, formatter, parsed, abort, log, outcome, deps.sseHeartbeatMs);
+      return;
+    }
+    const answer = await collectGeneration(generation, parsed, abort.signal, outcome);
+    if (answer === null) {
+      log.info("client left before the answer was ready");
+      return void reply.code(CLIENT_CLOSED_REQUEST).send();
+    }
+    await reply.send(ENDPOINTS[endpoint].build(identity, answer.collector.choices(), answer.usage));
+  } finally {
+    // The events have been read to their end (see the top of the file): the usage is final.
+    registration.finished(generation.usage());
   }
-  const answer = await collectGeneration(generation, parsed, abort.signal, outcome);
-  if (answer === null) {
-    log.info("client left before the answer was ready");
-    return void reply.code(CLIENT_CLOSED_REQUEST).send();
+}
+
+/**
+ * The request's handles are known to the other replicas before the engine
+ * admits it, so a cancel sent to any replica finds it from the first byte
+ * of the response on; a request the engine refuses is forgotten again.
+ */
+async function admit(
+  deps: GenerationDeps,
+  parsed: ParsedGenerationRequest,
+  handles: RequestHandles,
+  signal: AbortSignal,
+): Promise<{ generation: Generation; registration: Registration }> {
+  const registration = await deps.relay.register(handles);
+  try {
+    const generation = await deps.engine.start(parsed.request, { ...handles, signal });
+    return { generation, registration };
+  } catch (error) {
+    registration.withdraw();
+    throw error;
   }
-  await reply.send(ENDPOINTS[endpoint].build(identity, answer.collector.choices(), answer.usage));
 }
 
 type EndEvent = Extract<TokenEvent, { type: "end" }>;

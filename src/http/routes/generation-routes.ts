@@ -26,9 +26,13 @@ export function registerGenerationRoutes(app: FastifyInstance, deps: GenerationD
       ["completion", "/v1/completions/:id/cancel"],
     ] as const) {
       cancelScope.post<{ Params: { id: string } }>(path, async (request) => {
-        const result = deps.engine.cancel(request.params.id, request.apiKeyOwner);
-        if (result === null) throw completionNotFound(request.params.id);
-        request.log.info({ target: request.params.id, status: result.status }, "cancel");
+        const { id } = request.params;
+        const owner = request.apiKeyOwner;
+        const local = deps.engine.cancel(id, owner);
+        // Not running here: it may be running on another replica (a client id reused there, say), which wins over a local finished record.
+        const result = local?.status === "cancelled" ? local : await deps.relay.cancel(id, owner, local);
+        if (result === null) throw completionNotFound(id);
+        request.log.info({ target: id, status: result.status }, "cancel");
         return toCancellation(result, CANCEL_OBJECT[endpoint]);
       });
     }
