@@ -340,6 +340,9 @@ const configSchema = z
     path: ["headersTimeoutMs"],
   });
 
+/** Every option's env var: what a deployment manifest may set (the deploy/ test checks them against this). */
+export const optionEnvVars = (): string[] => specs().map(([, o]) => o.env);
+
 export function helpText(): string {
   const rows = specs().map(([, o]) => {
     const flag = o.switch === true ? `  --[no-]${o.flag}` : `  --${o.flag} <value>`;

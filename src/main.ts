@@ -12,12 +12,10 @@ import { newReplicaId } from "./cluster/replica-id.ts";
 import { ConfigError, parseConfig, type ServerConfig } from "./config.ts";
 import { OnnxEngine } from "./engine/onnx-engine.ts";
 import { buildApp } from "./http/app.ts";
+import { FINAL_WRITES_MS } from "./http/drain.ts";
 import { createLogger } from "./logger.ts";
 import { ModelLoadError } from "./model/model-load-error.ts";
 import { modelSource } from "./model/model-source.ts";
-
-/** After the engine has ended every request on shutdown: how long their responses may take to be written out. */
-const FINAL_WRITES_MS = 2000;
 
 async function main(): Promise<void> {
   if (process.argv[2] === "optimize") {

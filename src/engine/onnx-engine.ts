@@ -40,7 +40,7 @@ export type OnnxEngineOptions = Pick<
 > & { logger: Logger };
 
 /** How long shutdown waits for cancelled rows to leave their workers before stopping the threads. */
-const CANCEL_DRAIN_MS = 2000;
+export const CANCEL_DRAIN_MS = 2000;
 
 export class OnnxEngine implements Engine {
   readonly model: ModelCard;

@@ -17,6 +17,13 @@
 import type { FastifyInstance } from "fastify";
 import { unavailable } from "../errors.ts";
 
+/**
+ * Once the engine has ended every request on shutdown, how long their
+ * responses may take to be written out before the connections of clients
+ * that do not read are cut.
+ */
+export const FINAL_WRITES_MS = 2000;
+
 export function registerDrain(app: FastifyInstance): void {
   let draining = false;
   app.addHook("preClose", async () => {
