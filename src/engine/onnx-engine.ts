@@ -140,7 +140,7 @@ export class OnnxEngine implements Engine {
   }
 
   async start(valid: ValidGenerationRequest, options: SubmitOptions): Promise<Generation> {
-    if (this.closing) throw unavailable("The server is shutting down.");
+    if (this.closing) throw unavailable("The server is shutting down.", 1);
     const limits = this.limits;
     if (limits === null) throw unavailable("The model is loading.", 1);
     // Decided before tokenizing, so an overloaded server spends nothing on the request.

@@ -78,7 +78,7 @@ async function generate(
   const parsed = ENDPOINTS[endpoint].parse(request.body, deps.limits);
   outcome.parsed = parsed;
   if (parsed.model !== deps.engine.model.id) throw modelNotFound(parsed.model);
-  if (deps.engine.health().shuttingDown) throw unavailable("The server is shutting down.");
+  if (deps.engine.health().shuttingDown) throw unavailable("The server is shutting down.", 1);
 
   const abort = new AbortController();
   // Covers the wait in engine.start and non-streamed requests; SseWriter watches the stream itself.

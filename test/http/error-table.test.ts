@@ -253,11 +253,12 @@ describe("503", () => {
     expect((await app.inject({ method: "GET", url: "/health" })).statusCode).toBe(200);
   });
 
-  it("generation while shutting down", async () => {
+  it("generation while shutting down (a gateway may resend it elsewhere)", async () => {
     const { app, engine } = setup();
     engine.healthState = { ...engine.healthState, shuttingDown: true };
     const res = await app.inject({ method: "POST", url: "/v1/chat/completions", payload: chatBody() });
     expect(res.statusCode).toBe(503);
+    expect(res.headers["retry-after"]).toBe("1");
     expectEnvelope(res.body, "server_error");
     expect(engine.starts).toHaveLength(0);
   });
