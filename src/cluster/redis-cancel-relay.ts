@@ -93,6 +93,7 @@ export class RedisCancelRelay implements CancelRelay {
   /** For the logs: whether this outage was already reported. */
   private link: "connecting" | "up" | "down" = "connecting";
   private closed = false;
+  private subscribed = false;
 
   constructor(private readonly options: RedisCancelRelayOptions) {
     this.commands = newClient(options.url);
@@ -114,6 +115,11 @@ export class RedisCancelRelay implements CancelRelay {
           channel === replyChannel(this.options.replica) ? this.onReply(message) : void this.onAsk(message),
         ),
       )
+      .then(() => {
+        // From now on node-redis subscribes again by itself before each reconnection is 'ready'.
+        this.subscribed = true;
+        this.onReady();
+      })
       .catch((error: Error) => this.onError(error));
   }
 
@@ -180,8 +186,9 @@ export class RedisCancelRelay implements CancelRelay {
     for (const c of [this.commands, this.subscriber]) if (c.isOpen) c.destroy();
   }
 
+  /** Able to relay and to be relayed to: both connections up, and this replica's channels listened to. */
   private connected(): boolean {
-    return this.commands.isReady && this.subscriber.isReady;
+    return this.commands.isReady && this.subscriber.isReady && this.subscribed;
   }
 
   /** Publishes the cancel on the owner's channel; its answer arrives on this replica's reply channel. */
