@@ -97,6 +97,10 @@ describe("process life cycle", () => {
     const log = collectOutput(child);
     const port = Number(new URL(await readyUrl(child, log)).port);
     const exited = once(child, "exit");
+    // Start-up, first: the port opened before the model was loaded (so /health and /ready answered meanwhile).
+    const started = (await log.waitFor(/^[\s\S]*"msg":"model loaded"/))[0];
+    expect(started.search(/Server listening at http:\/\/127\.0\.0\.1:\d+/)).toBeGreaterThanOrEqual(0);
+    expect(started.search(/Server listening at/)).toBeLessThan(started.indexOf('"msg":"model loaded"'));
     const endOfResponse = (bytes: Buffer): boolean => bytes.includes('{"status":"ok"}');
 
     const idle = await openConnection(port);

@@ -1,11 +1,10 @@
 /**
  * Start-up: the port opens before the model is loaded, so a gateway or an
  * orchestrator sees /health (200) and /ready (503 "loading") from the
- * first moment. In process, the real app over a real engine that has read
- * its folder but not started its workers; then the real process, whose
- * log says it listened before the model was loaded.
+ * first moment: the real app over a real engine that has read its folder
+ * but not started its workers. (That the process listens before it loads,
+ * in that order, is checked on its log in shutdown.test.ts.)
  */
-import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
@@ -14,7 +13,6 @@ import { OnnxEngine } from "../../src/engine/onnx-engine.ts";
 import { buildApp } from "../../src/http/app.ts";
 import { tinyChat } from "../support/fixtures.ts";
 import { postJson } from "../support/live-server.ts";
-import { collectOutput, startServer } from "../support/server-process.ts";
 
 describe("start-up", () => {
   const closers: Array<() => Promise<unknown>> = [];
@@ -46,19 +44,5 @@ describe("start-up", () => {
     expect((await fetch(`${url}/ready`)).status).toBe(200);
     const answer = await postJson(`${url}/v1/chat/completions`, chat);
     expect(answer.status).toBe(200);
-  });
-
-  it("the process listens before it loads the model (its log says so, in that order), and a SIGTERM then exits 0", async () => {
-    const child = startServer(["--model", tinyChat, "--port", "0", "--threads", "1"]);
-    const log = collectOutput(child);
-    const exited = once(child, "exit");
-    await log.waitFor(/"msg":"model loaded"/);
-    const text = log.text();
-    const listening = text.search(/Server listening at http:\/\/127\.0\.0\.1:\d+/);
-    expect(listening).toBeGreaterThanOrEqual(0);
-    expect(listening).toBeLessThan(text.indexOf('"msg":"model loaded"'));
-    child.kill("SIGTERM");
-    const [code] = (await exited) as [number | null];
-    expect(code).toBe(0);
   });
 });
