@@ -48,6 +48,16 @@ export async function tryConnect(port: number): Promise<string> {
   }
 }
 
+/**
+ * Resolves once a connection attempt is refused: for a listening socket
+ * that is being closed. Until then an attempt may still connect (a
+ * handshake the kernel completed first) or be reset (it sat in the accept
+ * queue as the socket closed); only a test timeout bounds the wait.
+ */
+export async function untilRefused(port: number): Promise<void> {
+  while ((await tryConnect(port)) !== "ECONNREFUSED");
+}
+
 export interface WireResponse {
   status: number;
   /** Header names lower-cased. */
