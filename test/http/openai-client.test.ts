@@ -2,6 +2,7 @@
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requestIdInUse } from "../../src/errors.ts";
 import { WIRE_USAGE } from "./fake-engine.ts";
 import { makeApp } from "./helpers.ts";
 
@@ -68,5 +69,22 @@ describe("openai SDK", () => {
     ).rejects.toMatchObject({ status: 400, param: "temperature", type: "invalid_request_error" });
     const wrongKey = new OpenAI({ apiKey: "nope", baseURL: client.baseURL, maxRetries: 0 });
     await expect(wrongKey.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+  });
+
+  it("a duplicate X-Request-Id is not retried by the SDK (retries on): one attempt, a BadRequestError with code request_id_in_use", async () => {
+    let attempts = 0;
+    const counting: typeof fetch = (input, init) => {
+      attempts++;
+      return fetch(input, init);
+    };
+    const retrying = new OpenAI({ apiKey: "test-key", baseURL: client.baseURL, maxRetries: 2, fetch: counting });
+    engine.startError = requestIdInUse("job-7");
+    const before = engine.starts.length;
+    await expect(
+      retrying.chat.completions.create({ model: "tiny-chat", messages: [{ role: "user", content: "Hi" }] }, { headers: { "X-Request-Id": "job-7" } }),
+    ).rejects.toMatchObject({ status: 400, code: "request_id_in_use", param: "X-Request-Id" });
+    engine.startError = null;
+    expect(attempts).toBe(1);
+    expect(engine.starts.length).toBe(before);
   });
 });
