@@ -13,6 +13,7 @@ import type { Usage } from "../../src/domain.ts";
 import type { CancelResult } from "../../src/engine/engine.ts";
 import { ApiError } from "../../src/errors.ts";
 import { until } from "../support/live-server.ts";
+import { freePort } from "../support/free-port.ts";
 import { redisServer, type RedisServer } from "../support/redis-server.ts";
 import { redisServerBinary } from "../support/system-binary.ts";
 
@@ -177,6 +178,25 @@ describe.skipIf(redisServerBinary.skip)("the cancel relay over a real Redis", ()
     expect(answer).toMatchObject({ id: "chatcmpl-outage", status: "cancelled" });
     engines.a.live.clear();
     registration.finished(usage(6));
+  });
+});
+
+describe("the cancel relay with no Redis to reach", () => {
+  it("starts degraded and never waits: registration resolves, local answers stand, a cancel that needs Redis is 503", async () => {
+    // A port nothing listens on: every connection attempt is refused, and retried in the background.
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const relay = new RedisCancelRelay({ url, replica: "replica-alone", cancelLocally: () => null, logger: pino({ level: "silent" }) });
+    relay.start();
+    try {
+      expect(relay.status()).toEqual({ state: "degraded", replica: "replica-alone" });
+      const registration = await relay.register({ id: "chatcmpl-alone", clientRequestId: "alone", owner: undefined });
+      registration.finished(usage(1));
+      const local: CancelResult = { id: "chatcmpl-alone", status: "already_finished", usage: usage(1) };
+      expect(await relay.cancel("alone", undefined, local)).toBe(local);
+      await expect(relay.cancel("elsewhere", undefined, null)).rejects.toMatchObject({ status: 503, code: "service_unavailable" });
+    } finally {
+      await relay.close();
+    }
   });
 });
 
