@@ -13,7 +13,7 @@ import { createApiKeyCheck } from "./auth.ts";
 import { clientErrorHandler } from "./client-error.ts";
 import { registerCors } from "./cors.ts";
 import { registerDrain } from "./drain.ts";
-import { errorHandler, notFoundHandler } from "./error-mapper.ts";
+import { errorHandler, frameworkErrorHandler, notFoundHandler } from "./error-mapper.ts";
 import { logRequestId, MAX_CLIENT_REQUEST_ID_LENGTH } from "./request-id.ts";
 import { registerRequestTracking } from "./request-tracking.ts";
 import { registerGenerationRoutes } from "./routes/generation-routes.ts";
@@ -51,6 +51,8 @@ function createFastify(config: ServerConfig, logger: FastifyBaseLogger): Fastify
     genReqId: logRequestId,
     // Client X-Request-Ids (up to 256 characters, counted decoded) must fit the cancel route's :id.
     routerOptions: { maxParamLength: MAX_CLIENT_REQUEST_ID_LENGTH },
+    // Longer ids and undecodable URLs: the OpenAI envelope too.
+    frameworkErrors: frameworkErrorHandler,
     keepAliveTimeout: config.keepAliveTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     http: {

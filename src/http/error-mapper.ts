@@ -4,8 +4,9 @@
  * OpenAI envelope; anything else is a bug: 500 with a generic message, the
  * real error logged with the request id.
  */
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
-import { ApiError, bodyTooLarge, emptyBody, internalError, invalidJson, unknownUrl, unsupportedMediaType } from "../errors.ts";
+import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { ApiError, bodyTooLarge, emptyBody, internalError, invalidJson, invalidRequest, notFound, unknownUrl, unsupportedMediaType } from "../errors.ts";
+import { MAX_CLIENT_REQUEST_ID_LENGTH } from "./request-id.ts";
 
 interface FastifyClientError {
   code: string;
@@ -53,6 +54,25 @@ export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply
 
 export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   return sendApiError(reply, toApiError(err, request.log));
+}
+
+/**
+ * Fastify's routing errors, raised before any route or hook runs: a URL
+ * whose percent-encoding does not decode (400), and a path parameter longer
+ * than the router takes, which on the cancel routes is an id longer than
+ * any handle can be (404, as for an unknown id).
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // The hooks that echo X-Request-Id did not run.
+  reply.header("x-request-id", request.id);
+  switch (error.code) {
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      return sendApiError(reply, notFound(`No completion has an id that long: ids are at most ${MAX_CLIENT_REQUEST_ID_LENGTH} characters.`, "not_found"));
+    case "FST_ERR_BAD_URL":
+      return sendApiError(reply, invalidRequest("The request URL is not valid: a percent-encoded part does not decode.", null, "invalid_url"));
+    default:
+      return sendApiError(reply, toApiError(error, request.log));
+  }
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {

@@ -180,6 +180,24 @@ describe("404", () => {
     expect(res.statusCode).toBe(404);
     expectEnvelope(res.body, "invalid_request_error");
   });
+
+  it("cancel of an id longer than any handle (257 characters) -> 404 not_found envelope, never reaching the engine", async () => {
+    const { app, engine } = setup();
+    const res = await app.inject({ method: "POST", url: `/v1/chat/completions/${"x".repeat(257)}/cancel`, headers: { "x-request-id": "gw-1" } });
+    expect(res.statusCode).toBe(404);
+    expectEnvelope(res.body, "invalid_request_error");
+    expect(JSON.parse(res.body).error.code).toBe("not_found");
+    expect(res.headers["x-request-id"]).toBe("gw-1");
+    expect(engine.cancels).toHaveLength(0);
+  });
+
+  it("a URL whose percent-encoding does not decode -> 400 invalid_url envelope", async () => {
+    const { app } = setup();
+    const res = await app.inject({ method: "POST", url: "/v1/chat/completions/%zz/cancel" });
+    expect(res.statusCode).toBe(400);
+    expectEnvelope(res.body, "invalid_request_error");
+    expect(JSON.parse(res.body).error.code).toBe("invalid_url");
+  });
 });
 
 it("400 request_id_in_use (never 409, which the SDKs retry) when the client X-Request-Id is in use", async () => {
