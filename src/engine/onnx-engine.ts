@@ -66,7 +66,7 @@ export class OnnxEngine implements Engine {
       dtype: folder.dtype,
       file: relative(folder.dir, folder.onnxPath),
       layout: folder.layout,
-      // Known once a worker has read the vocabulary; no request is admitted before that.
+      // Known once load() has read the vocabulary (false while loading, when generation answers 503 anyway).
       structuredOutput: false,
     };
     this.scheduler = new Scheduler({ maxBatchSize: options.maxBatchSize, maxTokensInFlight: options.maxTokensInFlight, eosIds: folder.special.eos });
