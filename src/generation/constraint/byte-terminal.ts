@@ -26,4 +26,12 @@ export interface ByteTerminal {
   isComplete(state: number): boolean;
   /** A short description for logs and errors, e.g. `string(maxLength=8)`. */
   readonly label: string;
+  /**
+   * Optional, for mask caches: a number shared by states that accept the
+   * same byte strings of at most `horizon` bytes and are complete after the
+   * same ones, so one cached mask serves them all. Without it a state is
+   * its own class. A string's length is part of its state, so without this
+   * every character of a long string would be a new mask to compute.
+   */
+  maskClass?(state: number, horizon: number): number;
 }

@@ -74,12 +74,15 @@ export class JsonStringTerminal implements ByteTerminal {
   private readonly node: number[] = [];
   private readonly rows: Int32Array[] = [];
   private readonly index = new Map<string, number>();
+  private readonly classes = new Map<string, number>();
   private closed = DEAD;
 
   constructor(
     private readonly value: ValueLanguage,
     private readonly asciiOnly: boolean,
     readonly label: string,
+    /** No pattern, format or exclusions: whether a value can go on depends on its length alone. */
+    private readonly countsOnly = false,
   ) {
     const s = value.automaton.start;
     const n = value.initialNode;
@@ -98,6 +101,28 @@ export class JsonStringTerminal implements ByteTerminal {
 
   isComplete(state: number): boolean {
     return state >= 0 && this.kind[state] === Kind.Closed;
+  }
+
+  /**
+   * With lengths only, a byte adds at most one code point, so within
+   * `horizon` bytes a state can only tell how far it is from minLength and
+   * from maxLength up to horizon + 1: counts further from both behave alike.
+   * With a pattern, liveness can depend on the exact count (a pattern of
+   * even lengths), so every state stays its own class.
+   */
+  maskClass(state: number, horizon: number): number {
+    if (!this.countsOnly || state < 0) return state;
+    const c = this.count[state];
+    const cap = horizon + 1;
+    const belowMin = Math.min(Math.max(this.value.min - c, 0), cap);
+    const room = this.value.max === Infinity ? cap : Math.min(this.value.max - c, cap);
+    const key = this.key(this.kind[state], this.remaining[state], this.low[state], this.high[state], this.uniformClass[state], this.dfaState[state], -1, this.node[state]) + `|${belowMin},${room}`;
+    let id = this.classes.get(key);
+    if (id === undefined) {
+      id = this.classes.size;
+      this.classes.set(key, id);
+    }
+    return id;
   }
 
   private transition(state: number, byte: number): number {

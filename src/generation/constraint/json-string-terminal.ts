@@ -110,5 +110,7 @@ export function jsonStringTerminal(c: StringConstraint): ByteTerminal {
   const dfa = writableDfaFor(c, writable);
   const exclusions = buildExclusions(c.exclude);
   const value = new ValueLanguage(dfa, writable, min, max, exclusions);
-  return new JsonStringTerminal(value, asciiOnly, labelOf(c));
+  // Only lengths (no pattern, format or exclusions): states then differ by their count alone, which maskClass can fold.
+  const countsOnly = c.pattern === undefined && c.format === undefined && exclusions === null;
+  return new JsonStringTerminal(value, asciiOnly, labelOf(c), countsOnly);
 }

@@ -110,12 +110,21 @@ export class GrammarMatcher {
     return false;
   }
 
-  /** A canonical text of the set: equal sets give equal keys (stacks are sorted). */
-  key(stacks: StackSet): string {
-    if (stacks.length === 3) return `${stacks[0]}.${stacks[1]}.${stacks[2]}`;
-    const parts: string[] = [];
-    for (let i = 0; i < stacks.length; i += 3) parts.push(`${stacks[i]}.${stacks[i + 1]}.${stacks[i + 2]}`);
-    return parts.sort().join("|");
+  /**
+   * A canonical text of the set for mask caches: sets that accept the same
+   * byte strings of at most `horizon` bytes get equal keys (stacks are
+   * sorted, and terminal states folded by their maskClass when they have one).
+   */
+  key(stacks: StackSet, horizon: number): string {
+    if (stacks.length === 3) return this.stackKey(stacks[0], stacks[1], stacks[2], horizon);
+    const parts = new Set<string>();
+    for (let i = 0; i < stacks.length; i += 3) parts.add(this.stackKey(stacks[i], stacks[i + 1], stacks[i + 2], horizon));
+    return [...parts].sort().join("|");
+  }
+
+  private stackKey(t: number, s: number, c: number, horizon: number): string {
+    const terminal = this.terminals[t];
+    return terminal.maskClass ? `${t}.m${terminal.maskClass(s, horizon)}.${c}` : `${t}.${s}.${c}`;
   }
 
   private intern(node: GrammarNode, count: number, next: number): number {

@@ -52,7 +52,7 @@ export class TokenMasks {
   /** The mask for a stack set (cached), EOS included when `accepting`. */
   maskFor(stacks: StackSet, accepting: boolean): TokenMask {
     this.stats.lookups++;
-    const key = `${accepting ? "A" : "-"}${this.matcher.key(stacks)}`;
+    const key = `${accepting ? "A" : "-"}${this.matcher.key(stacks, this.trie.maxDepth)}`;
     const known = this.cache.get(key);
     if (known) {
       // Refresh its place: the Map's order is the eviction order.

@@ -132,6 +132,8 @@ function compiles(schema: unknown): boolean {
 
 const ENUMS = { type: "object", properties: { c: { enum: ["red", "reddish", "rose", 1, 12, null] }, n: { type: "number" } }, required: ["c", "n"], additionalProperties: false };
 const STRINGS = { type: "object", properties: { s: { type: "string", minLength: 3, maxLength: 40 }, t: { type: "string", maxLength: 5 } }, required: ["s"], additionalProperties: false };
+// Counts far from both bounds share one cached mask (maskClass): the walk crosses from far to near on both sides.
+const FOLDED_STRINGS = { type: "array", items: { type: "string", minLength: 30, maxLength: 70 }, minItems: 2, maxItems: 2 };
 
 describe.each([
   ["tiny-chat", tinyChatVocab, 40, 60],
@@ -154,6 +156,7 @@ describe.each([
   it.each([
     ["enums sharing prefixes (several stacks)", ENUMS],
     ["long strings (a count in the state)", STRINGS],
+    ["strings whose counts fold into shared masks", FOLDED_STRINGS],
     ["a recursive tree", TREE_SCHEMA],
   ])("allow exactly those tokens for %s", (_what, schema) => {
     for (let seed = 1; seed <= 3; seed++) checkWalk(schema, vocab, seed, steps);
