@@ -8,10 +8,10 @@
  * must hold 64 characters per token of max_tokens, more than any token
  * spells, so the value cannot complete first. Each constrained request gets
  * a schema never sent before (the property is named after a counter): the
- * worker then compiles a new grammar with an empty mask cache, and since the
- * string's length is part of the matcher's state, every step's mask is a
- * full trie walk. That is the worst case; a schema a worker has seen before
- * hits its mask cache (the mask-cost section shows how often).
+ * worker then compiles a new grammar with an empty mask cache. The string's
+ * length is part of the matcher's state, but while it is further than one
+ * token from both bounds its states share one cached mask (maskClass), so
+ * the walks are the first steps of each request and a few near the end.
  */
 import { streamChat, type ChatSpec } from "./chat-client.ts";
 import type { StreamTiming } from "./completion-client.ts";

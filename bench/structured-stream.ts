@@ -152,7 +152,7 @@ function report(rounds: Round[], name: string, dtype: string, sequential: number
     `== constrained decoding on ${name} (--dtype ${dtype}): chat streams, max_tokens ${w.maxTokens}, every stream exactly ${w.maxTokens} completion tokens`,
     `   json_schema stream / free-text stream, c=1 = ${alone.median.toFixed(2)} (target >= 0.9) ${alone.median >= 0.9 ? "ok" : "BELOW TARGET"}` +
       `  [${alone.text}; decode ${med((x) => x.constrained)} vs ${med((x) => x.free)} tok/s, medians; ${sequential} streams per side; ` +
-      `a new schema per request, so every step's mask is a trie walk]`,
+      `a new schema per request: an empty mask cache each time]`,
     `   free-text rows beside a json_schema row / beside a free-text row = ${beside.median.toFixed(2)} (1.00: the constrained row costs them nothing)` +
       `  [${beside.text}; ${PROBES} free-text streams + 1 neighbour at once, the ${PROBES}' decode ${med((x) => x.besideConstrained)} vs ` +
       `${med((x) => x.besideFree)} tok/s, medians; ${waves} wave(s) per side]`,
