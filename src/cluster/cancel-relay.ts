@@ -19,12 +19,17 @@ export interface RequestHandles {
   owner: string | undefined;
 }
 
-/** One registered request; exactly one of the two is called, once. */
+/**
+ * One registered request; exactly one of the two is called, once. Each
+ * resolves once the other replicas see the change (or Redis failed to take
+ * it): a refused request's 503 must not reach a gateway, which retries it on
+ * another replica with the same client id, before its id is free again.
+ */
 export interface Registration {
   /** The request ended: its handles answer `already_finished` with this usage for a while. */
-  finished(usage: Usage): void;
+  finished(usage: Usage): Promise<void>;
   /** The request was refused before it was admitted: its handles are forgotten. */
-  withdraw(): void;
+  withdraw(): Promise<void>;
 }
 
 export type RelayStatus =
@@ -53,7 +58,7 @@ export interface CancelRelay {
   close(): Promise<void>;
 }
 
-const NOTHING_TO_RECORD: Registration = { finished: () => undefined, withdraw: () => undefined };
+const NOTHING_TO_RECORD: Registration = { finished: async () => undefined, withdraw: async () => undefined };
 
 /** One replica, no Redis: nothing is recorded and the local answer is the answer. */
 export const singleReplica: CancelRelay = {

@@ -141,12 +141,12 @@ export class RedisCancelRelay implements CancelRelay {
       if (claimed === 0 && handles.clientRequestId !== undefined) throw requestIdInUse(handles.clientRequestId);
     }
     this.live.set(handles.id, entry);
-    let settled = false;
-    const settle = (done: DoneRecord | null): void => {
-      if (settled) return;
-      settled = true;
+    let settled: Promise<void> | null = null;
+    const settle = (done: DoneRecord | null): Promise<void> => {
+      if (settled) return settled;
       this.live.delete(handles.id);
-      void this.finish(handles, entry, done);
+      settled = this.finish(handles, entry, done);
+      return settled;
     };
     return {
       finished: (usage: Usage) => settle({ id: handles.id, owner: record.owner, usage }),
@@ -254,7 +254,8 @@ export class RedisCancelRelay implements CancelRelay {
     if (!this.commands.isReady) return;
     const keys = handlesOf(handles).flatMap((h) => [liveKey(h), doneKey(h)]);
     try {
-      await this.commands.eval(FINISH, { keys, arguments: [entry.record, done === null ? "" : JSON.stringify(done), String(DONE_TTL_MS)] });
+      const finish = this.commands.eval(FINISH, { keys, arguments: [entry.record, done === null ? "" : JSON.stringify(done), String(DONE_TTL_MS)] });
+      await withDeadline(finish, COMMAND_DEADLINE_MS);
     } catch (error) {
       // Left to expire: until then a cancel relayed here gets this engine's own already_finished.
       this.onError(error as Error);

@@ -108,7 +108,7 @@ async function generate(
     await reply.send(ENDPOINTS[endpoint].build(identity, answer.collector.choices(), answer.usage));
   } finally {
     // The events have been read to their end (see the top of the file): the usage is final.
-    registration.finished(generation.usage());
+    void registration.finished(generation.usage());
   }
 }
 
@@ -128,7 +128,8 @@ async function admit(
     const generation = await deps.engine.start(parsed.request, { ...handles, signal });
     return { generation, registration };
   } catch (error) {
-    registration.withdraw();
+    // Awaited: a gateway retries a 503 on another replica with the same client id at once.
+    await registration.withdraw();
     throw error;
   }
 }

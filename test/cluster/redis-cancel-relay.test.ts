@@ -125,11 +125,19 @@ describe.skipIf(redisServerBinary.skip)("the cancel relay over a real Redis", ()
     engines.a.live.set("dup", { id: "chatcmpl-dup-1", owner: undefined });
     expect(await b.cancel("dup", undefined, null)).toMatchObject({ id: "chatcmpl-dup-1", status: "cancelled" });
     engines.a.live.clear();
-    first.finished(usage(2));
-    let second: Awaited<ReturnType<typeof b.register>> | null = null;
-    // The finish is written in the background; the id is free once it has been.
-    while (second === null) second = await b.register({ id: "chatcmpl-dup-3", clientRequestId: "dup", owner: undefined }).catch(() => null);
-    second.finished(usage(3));
+    // Once the finish has resolved, the id is free on every replica.
+    await first.finished(usage(2));
+    const second = await b.register({ id: "chatcmpl-dup-3", clientRequestId: "dup", owner: undefined });
+    await second.finished(usage(3));
+  });
+
+  it("a withdrawn request's client id is free on every replica once the withdraw resolves (a gateway retries its 503 at once)", async () => {
+    for (let i = 0; i < 20; i++) {
+      const refused = await a.register({ id: `chatcmpl-retry-${i}`, clientRequestId: `retry-${i}`, owner: undefined });
+      await refused.withdraw();
+      const retried = await b.register({ id: `chatcmpl-retried-${i}`, clientRequestId: `retry-${i}`, owner: undefined });
+      await retried.finished(usage(1));
+    }
   });
 
   it("the holder's local answer wins over a finished record elsewhere: a reused client id is cancelled where it runs now", async () => {

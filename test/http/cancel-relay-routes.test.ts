@@ -25,8 +25,8 @@ class ScriptedRelay implements CancelRelay {
     this.log.push(`register ${handles.id} ${handles.clientRequestId ?? "-"} ${handles.owner ?? "-"}`);
     if (this.registerError !== null) throw this.registerError;
     return {
-      finished: (usage: Usage) => this.log.push(`finished ${handles.id} ${usage.completionTokens}`),
-      withdraw: () => this.log.push(`withdraw ${handles.id}`),
+      finished: async (usage: Usage) => void this.log.push(`finished ${handles.id} ${usage.completionTokens}`),
+      withdraw: async () => void this.log.push(`withdraw ${handles.id}`),
     };
   }
   cancel(handle: string, owner: string | undefined, local: CancelResult | null): Promise<CancelResult | null> {
