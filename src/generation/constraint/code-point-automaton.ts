@@ -46,3 +46,28 @@ export function classIndex(lows: Int32Array, cp: number): number {
   }
   return lo;
 }
+
+/**
+ * The class bookkeeping the lazily built automata share (the pattern DFA
+ * and the pattern-and-format product): class k is the interval from lows[k]
+ * to the next class's low.
+ */
+export abstract class IntervalClasses {
+  readonly classCount: number;
+
+  protected constructor(protected readonly lows: Int32Array) {
+    this.classCount = lows.length;
+  }
+
+  classOf(codePoint: number): number {
+    return classIndex(this.lows, codePoint);
+  }
+
+  classLow(cls: number): number {
+    return this.lows[cls];
+  }
+
+  classHigh(cls: number): number {
+    return cls + 1 < this.classCount ? this.lows[cls + 1] - 1 : MAX_CODE_POINT;
+  }
+}

@@ -8,7 +8,7 @@
  * state cap be checked as the DFA grows.
  */
 import { DEAD } from "./byte-terminal.ts";
-import { classIndex, MAX_CODE_POINT, UNKNOWN, type CodePointAutomaton } from "./code-point-automaton.ts";
+import { IntervalClasses, MAX_CODE_POINT, UNKNOWN, type CodePointAutomaton } from "./code-point-automaton.ts";
 import { setContains, type CodePointSet } from "./code-point-sets.ts";
 import { PatternTooComplexError } from "./pattern-errors.ts";
 import type { Nfa } from "./regex-nfa.ts";
@@ -25,10 +25,8 @@ function partitionLows(sets: readonly CodePointSet[]): Int32Array {
   return Int32Array.from([...cuts].sort((a, b) => a - b));
 }
 
-export class LazyDfa implements CodePointAutomaton {
+export class LazyDfa extends IntervalClasses implements CodePointAutomaton {
   readonly start: number;
-  readonly classCount: number;
-  private readonly lows: Int32Array;
   /** For each NFA code point set, whether each class lies inside it. */
   private readonly membership: Uint8Array[];
   private readonly stateNodes: Int32Array[] = [];
@@ -46,8 +44,7 @@ export class LazyDfa implements CodePointAutomaton {
     private readonly acceptAllNode: number,
     private readonly maxStates: number,
   ) {
-    this.lows = partitionLows(nfa.sets);
-    this.classCount = this.lows.length;
+    super(partitionLows(nfa.sets));
     this.membership = nfa.sets.map((set) => {
       const member = new Uint8Array(this.classCount);
       for (let k = 0; k < this.classCount; k++) member[k] = setContains(set, this.lows[k]) ? 1 : 0;
@@ -55,18 +52,6 @@ export class LazyDfa implements CodePointAutomaton {
     });
     this.mark = new Uint32Array(nfa.setOf.length);
     this.start = this.intern(this.closure([startNode]));
-  }
-
-  classOf(codePoint: number): number {
-    return classIndex(this.lows, codePoint);
-  }
-
-  classLow(cls: number): number {
-    return this.lows[cls];
-  }
-
-  classHigh(cls: number): number {
-    return cls + 1 < this.classCount ? this.lows[cls + 1] - 1 : MAX_CODE_POINT;
   }
 
   isAccepting(state: number): boolean {

@@ -6,13 +6,19 @@
  * checked as it grows.
  */
 import { DEAD } from "./byte-terminal.ts";
-import { classIndex, MAX_CODE_POINT, UNKNOWN, type CodePointAutomaton } from "./code-point-automaton.ts";
+import { IntervalClasses, UNKNOWN, type CodePointAutomaton } from "./code-point-automaton.ts";
 import { PatternTooComplexError } from "./pattern-errors.ts";
 
-export class ProductAutomaton implements CodePointAutomaton {
+/** Every class boundary of either operand: each product class lies inside one class of each. */
+function commonRefinement(left: CodePointAutomaton, right: CodePointAutomaton): Int32Array {
+  const cuts = new Set<number>();
+  for (let k = 0; k < left.classCount; k++) cuts.add(left.classLow(k));
+  for (let k = 0; k < right.classCount; k++) cuts.add(right.classLow(k));
+  return Int32Array.from([...cuts].sort((a, b) => a - b));
+}
+
+export class ProductAutomaton extends IntervalClasses implements CodePointAutomaton {
   readonly start: number;
-  readonly classCount: number;
-  private readonly lows: Int32Array;
   private readonly leftClass: Int32Array;
   private readonly rightClass: Int32Array;
   private readonly pairs: [number, number][] = [];
@@ -24,26 +30,10 @@ export class ProductAutomaton implements CodePointAutomaton {
     private readonly right: CodePointAutomaton,
     private readonly maxStates: number,
   ) {
-    const cuts = new Set<number>();
-    for (let k = 0; k < left.classCount; k++) cuts.add(left.classLow(k));
-    for (let k = 0; k < right.classCount; k++) cuts.add(right.classLow(k));
-    this.lows = Int32Array.from([...cuts].sort((a, b) => a - b));
-    this.classCount = this.lows.length;
+    super(commonRefinement(left, right));
     this.leftClass = this.lows.map((low) => left.classOf(low));
     this.rightClass = this.lows.map((low) => right.classOf(low));
     this.start = this.intern(left.start, right.start);
-  }
-
-  classOf(codePoint: number): number {
-    return classIndex(this.lows, codePoint);
-  }
-
-  classLow(cls: number): number {
-    return this.lows[cls];
-  }
-
-  classHigh(cls: number): number {
-    return cls + 1 < this.classCount ? this.lows[cls + 1] - 1 : MAX_CODE_POINT;
   }
 
   isAccepting(state: number): boolean {
