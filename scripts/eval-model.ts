@@ -61,6 +61,8 @@ async function answer(item: HeldoutItem, index: number): Promise<string> {
     logprobs: null,
     promptParam: "messages",
     constraint: null,
+    tools: null,
+    templateKwargs: {},
   };
   const generation = await engine.start(request, { id: `eval-${index}`, signal: new AbortController().signal });
   let text = "";

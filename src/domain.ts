@@ -10,10 +10,42 @@ export type ChatRole = "system" | "developer" | "user" | "assistant" | "tool";
 
 export interface ChatMessage {
   role: ChatRole;
-  /** Text parts are already joined; non-text parts are rejected by the protocol layer. */
+  /** Text parts are already joined; non-text parts are rejected by the protocol layer. "" for an assistant turn that only called tools. */
   content: string;
   name?: string;
   toolCallId?: string;
+  /** An assistant turn's tool calls, as the client sent them back in the history. */
+  toolCalls?: ToolCall[];
+}
+
+/** A function the model may call (`tools[i].function`). */
+export interface ToolFunction {
+  name: string;
+  description?: string;
+  /** JSON Schema of the arguments object; `{"type": "object", "properties": {}}` when the client sent none. */
+  parameters: unknown;
+}
+
+/** `tool_choice`: never call, the model decides, at least one call, or this function. */
+export type ToolChoice = { kind: "none" } | { kind: "auto" } | { kind: "required" } | { kind: "function"; name: string };
+
+/** One tool call: in a request's history, or produced by the model. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** The arguments as JSON text (OpenAI's wire form). */
+  arguments: string;
+}
+
+/** A JSON value, for chat_template_kwargs. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** What the chat template and the tool-call machinery need to know about tools. */
+export interface ToolSettings {
+  tools: ToolFunction[];
+  choice: ToolChoice;
+  /** parallel_tool_calls: more than one call per turn (default true, as OpenAI). */
+  parallel: boolean;
 }
 
 export type PromptInput =
@@ -63,6 +95,10 @@ export interface ValidGenerationRequest {
   promptParam: "messages" | "prompt";
   /** null: free text. */
   constraint: OutputConstraint | null;
+  /** Chat only: the tools offered (null: none offered, or a completions request). */
+  tools: ToolSettings | null;
+  /** Chat only: extra variables for the chat template (`chat_template_kwargs`, e.g. enable_thinking). */
+  templateKwargs: Record<string, JsonValue>;
 }
 
 export interface Usage {

@@ -167,6 +167,8 @@ export function parseChatRequest(body: unknown, limits: ProtocolLimits): ParsedG
       logprobs: fields.logprobs === true ? (fields.top_logprobs ?? 0) : null,
       promptParam: "messages",
       constraint,
+      tools: null,
+      templateKwargs: {},
     },
   };
 }

@@ -122,6 +122,8 @@ export function parseCompletionRequest(body: unknown, limits: ProtocolLimits): P
       logprobs: fields.logprobs ?? null,
       promptParam: "prompt",
       constraint: null,
+      tools: null,
+      templateKwargs: {},
     },
   };
 }

@@ -34,6 +34,8 @@ describe("defaults", () => {
         logprobs: null,
         promptParam: "messages",
         constraint: null,
+        tools: null,
+        templateKwargs: {},
       },
     });
   });

@@ -38,6 +38,8 @@ export function textRequest(text: string, overrides: Partial<ValidGenerationRequ
     logprobs: null,
     promptParam: "prompt",
     constraint: null,
+    tools: null,
+    templateKwargs: {},
     ...overrides,
   };
 }
