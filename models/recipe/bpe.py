@@ -18,18 +18,114 @@ from collections import Counter
 
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 
+# ChatML, plus tool calling in the Hermes/Qwen2.5 style, kept compact for a 512-token context.
+# Without `tools` and without tool turns it renders exactly as the plain ChatML template did:
+#   <|im_start|>{role}\n{content}<|im_end|>\n ... [<|im_start|>assistant\n]
+# With `tools` (Hugging Face form: [{"type": "function", "function": {name, description, parameters}}]),
+# a system turn comes first: the system message's content (if the conversation starts with one) and a
+# blank line, "# Tools", one signature line per function (its name and its parameters' names in order,
+# "?" after the optional ones, e.g. `get_weather(city, unit?)`), then how to call one. Signatures, not
+# the JSON schemas Qwen lists: the byte-level vocabulary spends about one token per byte of JSON, and a
+# client's schema (descriptions, "$schema", "additionalProperties") alone can take 300 tokens.
+# An assistant turn's `tool_calls` render as <tool_call>{"name": ..., "arguments": ...}</tool_call>
+# (arguments: an object through tojson, or a string as given), after the turn's content if any.
+# `tool` messages (the results) render as plain ChatML turns of role "tool", as before: Qwen's user-side
+# <tool_response>...</tool_response> wrapping would cost 33 byte-level tokens a result, this 10.
+TOOLS_HEAD = "# Tools"
+TOOLS_TAIL = '\nCall as <tool_call>{"name": ..., "arguments": ...}</tool_call>'
+PLAIN_TURN = "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
 CHAT_TEMPLATE = (
+    "{% if tools %}"
+    "{{ '<|im_start|>system\\n' }}"
+    "{% if messages[0]['role'] == 'system' %}{{ messages[0]['content'] + '\\n\\n' }}{% endif %}"
+    "{{ " + repr(TOOLS_HEAD) + " }}"
+    "{% for tool in tools %}"
+    "{% if tool['function'] is defined %}{% set fn = tool['function'] %}{% else %}{% set fn = tool %}{% endif %}"
+    "{{ '\\n' + fn['name'] + '(' }}"
+    "{% if fn['parameters'] is defined and fn['parameters']['properties'] is defined %}"
+    "{% if fn['parameters']['required'] is defined %}{% set required = fn['parameters']['required'] %}"
+    "{% else %}{% set required = [] %}{% endif %}"
+    "{% for name, schema in fn['parameters']['properties'].items() %}"
+    "{% if not loop.first %}{{ ', ' }}{% endif %}{{ name }}{% if name not in required %}{{ '?' }}{% endif %}"
+    "{% endfor %}"
+    "{% endif %}"
+    "{{ ')' }}"
+    "{% endfor %}"
+    "{{ " + repr(TOOLS_TAIL) + " + '<|im_end|>\\n' }}"
+    "{% endif %}"
     "{% for message in messages %}"
-    "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+    "{% if message['role'] == 'system' and loop.first and tools %}"
+    "{% elif message['role'] == 'assistant' and message['tool_calls'] %}"
+    "{{ '<|im_start|>assistant\\n' }}"
+    "{% if message['content'] %}{{ message['content'] + '\\n' }}{% endif %}"
+    "{% for tool_call in message['tool_calls'] %}"
+    "{% if tool_call['function'] is defined %}{% set call = tool_call['function'] %}{% else %}{% set call = tool_call %}{% endif %}"
+    "{% if not loop.first %}{{ '\\n' }}{% endif %}"
+    "{{ '<tool_call>{\"name\": ' + (call['name'] | tojson) + ', \"arguments\": ' }}"
+    "{% if call['arguments'] is string %}{{ call['arguments'] }}{% else %}{{ call['arguments'] | tojson }}{% endif %}"
+    "{{ '}</tool_call>' }}"
+    "{% endfor %}"
+    "{{ '<|im_end|>\\n' }}"
+    "{% else %}" + PLAIN_TURN +
+    "{% endif %}"
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
 )
 
 
-def render_chat(messages, add_generation_prompt=False):
+def tojson(x):
+    """Jinja's tojson as transformers and @huggingface/jinja write it (", " and ": ", no ASCII escaping)."""
+    return json.dumps(x, ensure_ascii=False)
+
+
+def signature(tool):
+    fn = tool["function"] if "function" in tool else tool
+    params = fn.get("parameters") or {}
+    props = params.get("properties")
+    if props is None:
+        return fn["name"] + "()"
+    required = params.get("required", [])
+    return fn["name"] + "(" + ", ".join(k + ("" if k in required else "?") for k in props) + ")"
+
+
+def tools_block(tools, system=None):
+    head = "" if system is None else system + "\n\n"
+    return head + TOOLS_HEAD + "".join("\n" + signature(t) for t in tools) + TOOLS_TAIL
+
+
+def tool_call_text(call):
+    fn = call["function"] if "function" in call else call
+    args = fn["arguments"] if isinstance(fn["arguments"], str) else tojson(fn["arguments"])
+    return '<tool_call>{"name": ' + tojson(fn["name"]) + ', "arguments": ' + args + "}</tool_call>"
+
+
+def render_segments(messages, add_generation_prompt=False, tools=None):
+    """Python equivalent of CHAT_TEMPLATE, as (text, is_answer) pieces: an assistant turn's text and
+    its <|im_end|> are answer pieces (the tokens the loss is on), everything else is prompt."""
+    out = []
+    if tools:
+        first_sys = messages and messages[0]["role"] == "system"
+        out.append(("<|im_start|>system\n" + tools_block(tools, messages[0]["content"] if first_sys else None)
+                    + "<|im_end|>\n", False))
+    for i, m in enumerate(messages):
+        role = m["role"]
+        if role == "system" and i == 0 and tools:
+            continue
+        if role == "assistant" and m.get("tool_calls"):
+            body = (m["content"] + "\n" if m.get("content") else "") + "\n".join(
+                tool_call_text(c) for c in m["tool_calls"])
+            out += [("<|im_start|>assistant\n", False), (body + "<|im_end|>", True), ("\n", False)]
+        else:
+            answer = role == "assistant"
+            out += [(f"<|im_start|>{role}\n", False), (m["content"] + "<|im_end|>", answer), ("\n", False)]
+    if add_generation_prompt:
+        out.append(("<|im_start|>assistant\n", False))
+    return out
+
+
+def render_chat(messages, add_generation_prompt=False, tools=None):
     """Python equivalent of CHAT_TEMPLATE."""
-    s = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
-    return s + ("<|im_start|>assistant\n" if add_generation_prompt else "")
+    return "".join(t for t, _ in render_segments(messages, add_generation_prompt, tools))
 
 
 def bytes_to_unicode():
