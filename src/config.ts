@@ -204,11 +204,18 @@ const OPTIONS = {
     help: "request body limit (413 above)",
     schema: integer(1024, 1024 * MIB),
   }),
+  toolCallFormat: option({
+    flag: "tool-call-format",
+    env: "TOOL_CALL_FORMAT",
+    default: "auto",
+    help: "how the model writes tool calls: auto (read from its chat template), hermes, llama3-json, mistral or fallback",
+    schema: z.enum(["auto", "hermes", "llama3-json", "mistral", "fallback"], { error: "expected auto, hermes, llama3-json, mistral or fallback" }),
+  }),
   maxSchemaBytes: option({
     flag: "max-schema-bytes",
     env: "MAX_SCHEMA_BYTES",
     default: "65536",
-    help: "largest JSON Schema in response_format, as compact JSON (400 above)",
+    help: "largest JSON Schema in response_format or in one tool's parameters, as compact JSON (400 above)",
     schema: integer(64, 16 * MIB),
   }),
   maxPromptTokens: option({

@@ -10,6 +10,7 @@ import type { ApiError } from "../errors.ts";
 import type { RowEnd } from "../worker/messages.ts";
 import { ChoiceOutput, type ChoiceEvent } from "./choice-output.ts";
 import { EventChannel } from "./event-channel.ts";
+import type { ToolDecoding } from "./tool-decoding.ts";
 
 export interface EngineRow {
   rowId: number;
@@ -24,6 +25,8 @@ export interface EngineRequestInit {
   clientRequestId: string | undefined;
   owner: string | undefined;
   valid: ValidGenerationRequest;
+  /** What steers the rows: the constraint (response_format, or forced tool calls) and the tool-call trigger. */
+  decoding: ToolDecoding;
   nextRowId: () => number;
   /** The consumer stopped reading before the end. */
   onAbandon: () => void;
@@ -55,6 +58,7 @@ export class EngineRequest {
   readonly clientRequestId: string | undefined;
   readonly owner: string | undefined;
   readonly valid: ValidGenerationRequest;
+  readonly decoding: ToolDecoding;
   private readonly onEnded: (request: EngineRequest) => void;
 
   constructor(init: EngineRequestInit) {
@@ -62,6 +66,7 @@ export class EngineRequest {
     this.clientRequestId = init.clientRequestId;
     this.owner = init.owner;
     this.valid = init.valid;
+    this.decoding = init.decoding;
     this.onEnded = init.onEnded;
     this.channel = new EventChannel(init.onAbandon);
     this.seed = init.valid.sampling.seed ?? randomInt(0, 2 ** 32);

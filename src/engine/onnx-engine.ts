@@ -17,6 +17,9 @@ import type { CancelResult, Engine, EngineHealth, Generation, ModelCard, SubmitO
 import { EngineMetrics, type CancelSource } from "./engine-metrics.ts";
 import { EngineRequest } from "./engine-request.ts";
 import { registerIntrospection, type EngineIntrospectionEvents } from "./introspection.ts";
+import { checkToolDecoding } from "./check-tool-decoding.ts";
+import { detectToolCallFormat, type ToolCallFormat } from "../generation/tools/tool-call-format.ts";
+import { toolDecoding } from "./tool-decoding.ts";
 import { checkBeforeEncoding, completionBudget, type ModelLimits } from "./prepare-request.ts";
 import { RequestRegistry } from "./request-registry.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -37,6 +40,7 @@ export type OnnxEngineOptions = Pick<
   | "maxTokensInFlight"
   | "prefillChunk"
   | "ortSpinning"
+  | "toolCallFormat"
 > & { logger: Logger };
 
 /** How long shutdown waits for cancelled rows to leave their workers before stopping the threads. */
@@ -53,11 +57,15 @@ export class OnnxEngine implements Engine {
   private limits: ModelLimits | null = null;
   private nextRowId = 1;
   private closing = false;
+  /** How this model writes tool calls: --tool-call-format, or read from its chat template. */
+  readonly toolCallFormat: ToolCallFormat;
 
   private constructor(
     private readonly folder: ModelFolder,
     private readonly options: OnnxEngineOptions,
   ) {
+    this.toolCallFormat =
+      options.toolCallFormat === "auto" ? detectToolCallFormat(folder.toolUseTemplate ?? folder.chatTemplate) : options.toolCallFormat;
     this.model = {
       id: servedModelName(options),
       created: Math.floor(statSync(folder.onnxPath).mtimeMs / 1000),
@@ -148,13 +156,16 @@ export class OnnxEngine implements Engine {
     if (options.clientRequestId && this.registry.isActive(options.clientRequestId)) {
       throw requestIdInUse(options.clientRequestId);
     }
+    const decoding = toolDecoding(valid, this.toolCallFormat);
     checkBeforeEncoding(valid, limits);
+    checkToolDecoding(decoding, valid, limits.structuredOutput);
     const worker = this.pool.place((w) => this.scheduler.load(w));
-    const request = new EngineRequest({
+    const request: EngineRequest = new EngineRequest({
       id: options.id,
       clientRequestId: options.clientRequestId,
       owner: options.owner,
       valid,
+      decoding,
       nextRowId: () => this.nextRowId++,
       // The HTTP side stops reading early only when its client has gone.
       onAbandon: () => this.cancelRequest(request, "disconnect"),

@@ -296,7 +296,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       logprobs: request.valid.logprobs,
       maxTokens: request.maxTokens,
       eosIds: this.options.eosIds,
-      constraint: request.valid.constraint,
+      constraint: request.decoding.constraint,
+      toolTrigger: request.decoding.toolTrigger,
     };
   }
 }

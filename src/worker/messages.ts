@@ -28,6 +28,12 @@ export interface AdmitRow {
   eosIds: readonly number[];
   /** Structured output: the worker masks every token that would break the value, and ends the row when it is complete. */
   constraint: OutputConstraint | null;
+  /**
+   * tool_choice auto: the row is free until its text ends with `open` (the
+   * model opened a call); the rest of that call is then constrained by
+   * `body`. Without `parallel` the row ends after that call.
+   */
+  toolTrigger: { open: string; body: OutputConstraint; parallel: boolean } | null;
 }
 
 export type ToWorker =

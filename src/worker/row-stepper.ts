@@ -57,8 +57,7 @@ export class RowStepper {
   apply(admit: AdmitRow[], release: Int32Array, sentAt = Number.NaN): void {
     for (const id of release) if (this.rows.delete(id)) this.releases.released(id, sentAt);
     for (const a of admit) {
-      const constraint = a.constraint ? this.structured.rowConstraint(a.constraint) : null;
-      this.rows.set(a.rowId, new WorkerRow(a, this.runner.emptyKv(), this.texts, constraint));
+      this.rows.set(a.rowId, new WorkerRow(a, this.runner.emptyKv(), this.texts, this.structured.guideFor(a)));
     }
   }
 

@@ -13,6 +13,8 @@ import { DEFAULT_COMPILE_OPTIONS } from "../generation/constraint/schema-compile
 import { tokenBytesFromTokenizerJson, type TokenBytes, type TokenBytesResult } from "../generation/constraint/token-bytes.ts";
 import { TokenTrie } from "../generation/constraint/token-trie.ts";
 import type { ModelFolder } from "../model/model-folder.ts";
+import type { AdmitRow } from "./messages.ts";
+import { ToolCallTriggerGuide, WholeOutputGuide, type RowGuide } from "./row-guide.ts";
 
 /** Compiled grammars kept per worker; agents tend to send the same few schemas over and over. */
 const GRAMMAR_CACHE_ENTRIES = 32;
@@ -36,6 +38,16 @@ export class StructuredOutput {
     const eosIds = folder.special.eos;
     if (!result.ok) return new StructuredOutput(null, vocabSize, eosIds, result.reason);
     return new StructuredOutput(result.table, vocabSize, eosIds, "");
+  }
+
+  /** What steers an admitted row: its constraint, its tool-call trigger, or nothing. */
+  guideFor(admit: Pick<AdmitRow, "constraint" | "toolTrigger">): RowGuide | null {
+    if (admit.constraint) return new WholeOutputGuide(this.rowConstraint(admit.constraint));
+    const trigger = admit.toolTrigger;
+    if (!trigger || !this.table) return null;
+    const table = this.table;
+    const body = trigger.body;
+    return new ToolCallTriggerGuide(new TextEncoder().encode(trigger.open), () => this.rowConstraint(body), (id) => table.bytes[id] ?? null, trigger.parallel);
   }
 
   /** A fresh row state for a constraint (the grammar compiled once per distinct schema). */

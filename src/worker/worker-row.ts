@@ -8,12 +8,12 @@
 import type * as ort from "onnxruntime-node";
 import type { TokenLogprob } from "../domain.ts";
 import { IncrementalDetokenizer } from "../generation/detokenizer.ts";
-import type { RowConstraint } from "../generation/constraint/row-constraint.ts";
 import { applyMask } from "../generation/constraint/token-mask.ts";
 import { sanitize } from "../generation/logits-processors.ts";
 import { tokenLogprobs } from "../generation/logprobs.ts";
 import { RowSampler } from "../generation/sampler.ts";
 import { ROW_END, type AdmitRow, type RowEnd } from "./messages.ts";
+import type { RowGuide } from "./row-guide.ts";
 import type { RowKv } from "./model-runner.ts";
 
 /** How the worker's tokenizer spells ids. */
@@ -57,8 +57,8 @@ export class WorkerRow {
     admit: AdmitRow,
     kv: RowKv,
     private readonly texts: TokenTexts,
-    /** Structured output: only tokens that keep the value valid may be drawn. */
-    private readonly constraint: RowConstraint | null = null,
+    /** Structured output and tool calls: only tokens that keep the value valid may be drawn. */
+    private readonly guide: RowGuide | null = null,
   ) {
     this.rowId = admit.rowId;
     this.prompt = admit.promptIds;
@@ -80,7 +80,7 @@ export class WorkerRow {
    * logits arrive, and unconstrained rows of the batch do not wait on it.
    */
   prepare(): void {
-    this.constraint?.mask();
+    this.guide?.mask();
   }
 
   /** Draws the next token from the row's logits (which the processors modify in place). */
@@ -89,15 +89,16 @@ export class WorkerRow {
     // (sanitized first, so a model's NaN is a masked token there too, not a NaN logprob);
     // for a constrained row, the model's distribution over the tokens the constraint allows.
     if (this.logprobs !== null) sanitize(logits);
-    if (this.constraint) applyMask(logits, this.constraint.mask());
+    const mask = this.guide?.mask() ?? null;
+    if (mask) applyMask(logits, mask);
     const raw = this.logprobs !== null ? logits.slice() : null;
     const token = this.sampler.sample(logits);
     this.lastToken = token;
     this.generated++;
-    this.constraint?.advance(token);
+    const complete = this.guide?.advance(token) ?? false;
     if (this.eosIds.includes(token)) this.end = ROW_END.eos;
     // A complete value that nothing may follow ends the row as EOS would, but with this token's text.
-    else if (this.constraint?.complete) this.end = ROW_END.complete;
+    else if (complete) this.end = ROW_END.complete;
     else if (this.generated >= this.maxTokens) this.end = ROW_END.length;
     const logprob = raw && this.logprobs !== null ? this.describe(raw, token, this.logprobs) : null;
     return { token, text: this.detokenizer.push(token), logprob, end: this.end };

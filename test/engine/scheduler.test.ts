@@ -87,6 +87,7 @@ function encodingRequest(id: string, maxTokens: number): EngineRequest {
     clientRequestId: undefined,
     owner: undefined,
     valid: textRequest("p", { maxTokens }),
+    decoding: { constraint: null, toolTrigger: null },
     nextRowId: () => rowId++,
     onAbandon: () => undefined,
     onEnded: () => undefined,
@@ -242,7 +243,7 @@ describe("scheduler", () => {
     });
     const rowIds = (): number => rowId++;
     const made = (id: string, init: Parameters<typeof textRequest>[1]): EngineRequest => {
-      const r = new EngineRequest({ id, clientRequestId: undefined, owner: undefined, valid: textRequest("p", init), nextRowId: rowIds, onAbandon: () => undefined, onEnded: () => undefined });
+      const r = new EngineRequest({ id, clientRequestId: undefined, owner: undefined, valid: textRequest("p", init), decoding: { constraint: null, toolTrigger: null }, nextRowId: rowIds, onAbandon: () => undefined, onEnded: () => undefined });
       r.setPrompt(new Int32Array(4), init?.maxTokens ?? 1);
       return r;
     };

@@ -34,6 +34,7 @@ const admit = (rowId: number): AdmitRow => ({
   maxTokens: 100,
   eosIds: [],
   constraint: null,
+  toolTrigger: null,
 });
 
 describe("RowStepper release timing", () => {

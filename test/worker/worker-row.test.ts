@@ -26,6 +26,7 @@ function row(overrides: Partial<AdmitRow> = {}): WorkerRow {
     maxTokens: 3,
     eosIds: [EOS, 6],
     constraint: null,
+    toolTrigger: null,
     ...overrides,
   };
   return new WorkerRow(admit, { past: {}, length: 0 }, texts);

@@ -68,6 +68,24 @@ export class RowConstraint {
     this.accepting = matcher.accepts(this.stacks);
   }
 
+  /**
+   * Moves past bytes the row already wrote without a mask (the rest of a
+   * token that opened a tool call). False when they cannot start the value:
+   * the row then goes on unconstrained, and the call is returned as text.
+   */
+  advanceBytes(bytes: ArrayLike<number>): boolean {
+    let current = this.stacks;
+    for (let i = 0; i < bytes.length; i++) {
+      const next: StackSet = [];
+      this.compiled.matcher.step(current, bytes[i], next);
+      if (next.length === 0) return false;
+      current = next;
+    }
+    this.stacks = current;
+    this.accepting = this.compiled.matcher.accepts(current);
+    return true;
+  }
+
   /** True when the value is complete and nothing may follow it: the row is done, no EOS needed. */
   get complete(): boolean {
     return this.ended || (this.accepting && !this.compiled.matcher.canContinue(this.stacks));

@@ -63,6 +63,49 @@ export function compileSchema(schema: unknown, options: SchemaCompileOptions = D
   return compiler.grammar;
 }
 
+/** Fixed text and the grammar, for callers that assemble compiled schemas into a larger grammar. */
+export interface GrammarParts {
+  readonly grammar: Grammar;
+  literal(text: string): GrammarNode;
+}
+
+/**
+ * Several schemas compiled into one grammar (each is its own document for
+ * `$ref`), then assembled by the caller: tool calls are one schema per tool
+ * inside the model's call syntax. A SchemaError's path starts with the
+ * index of its schema; a schema no value satisfies is refused too.
+ */
+export function compileComposite(
+  schemas: readonly unknown[],
+  options: SchemaCompileOptions,
+  assemble: (values: GrammarNode[], parts: GrammarParts) => GrammarNode,
+): Grammar {
+  const grammar = new Grammar(options.maxNodes);
+  const texts = new SchemaCompiler({}, options, grammar);
+  let values: GrammarNode[];
+  let root: GrammarNode;
+  try {
+    values = schemas.map((schema, i) => {
+      try {
+        return new SchemaCompiler(schema, options, grammar).compile(schema, []);
+      } catch (error) {
+        if (error instanceof SchemaError) throw new SchemaError([i, ...error.path], error.message);
+        throw error;
+      }
+    });
+    root = assemble(values, { grammar, literal: (text) => texts.literal(text) });
+  } catch (error) {
+    if (error instanceof GrammarLimitError) throw new SchemaError([], `the schemas are too large to compile: ${error.message}`);
+    throw error;
+  }
+  grammar.seal(root);
+  values.forEach((value, i) => {
+    if (!grammar.isProductive(value)) throw new SchemaError([i], "no value can satisfy this schema (its constraints contradict each other)");
+  });
+  if (!grammar.isProductive(root)) throw new SchemaError([], "no output can satisfy these schemas");
+  return grammar;
+}
+
 class SchemaCompiler implements CompileContext {
   readonly grammar: Grammar;
   private readonly refs = new Map<string, GrammarNode>();
@@ -75,8 +118,9 @@ class SchemaCompiler implements CompileContext {
   constructor(
     private readonly root: unknown,
     private readonly options: SchemaCompileOptions,
+    grammar: Grammar = new Grammar(options.maxNodes),
   ) {
-    this.grammar = new Grammar(options.maxNodes);
+    this.grammar = grammar;
   }
 
   compile(schema: unknown, path: SchemaPath): GrammarNode {

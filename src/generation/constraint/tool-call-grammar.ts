@@ -1,0 +1,59 @@
+/**
+ * The grammar of tool calls written in a model's own syntax: markers from
+ * the layout around `{"name": "<function>", "<argumentsKey>": <arguments>}`,
+ * the arguments valid against that function's parameters. Spaces after `:`
+ * and `,` and a newline inside the markers are optional, so a model keeps
+ * the layout it was trained on (Qwen writes `<tool_call>\n{"name": …}\n`);
+ * the arguments themselves are compact JSON.
+ */
+import type { ToolCallLayout } from "../../domain.ts";
+import type { Grammar, GrammarNode } from "./grammar.ts";
+import { compileComposite, type GrammarParts, type SchemaCompileOptions } from "./schema-compiler.ts";
+
+export interface ToolCallGrammarRequest {
+  layout: ToolCallLayout;
+  functions: ReadonlyArray<{ name: string; parameters: unknown }>;
+  /** More than one call. */
+  parallel: boolean;
+  /** Only the rest of one call, after its opening marker (tool_choice auto). */
+  bodyOnly: boolean;
+}
+
+export function compileToolCalls(request: ToolCallGrammarRequest, options: SchemaCompileOptions): Grammar {
+  const { layout, functions } = request;
+  return compileComposite(
+    functions.map((f) => f.parameters),
+    options,
+    (argumentSchemas, parts) => {
+      const text = (t: string): GrammarNode => (t === "" ? parts.grammar.empty() : parts.literal(t));
+      const g = parts.grammar;
+      const space = g.optional(parts.literal(" "));
+      const newline = g.optional(parts.literal("\n"));
+      const body = g.alt(
+        functions.map((f, i) =>
+          g.seq([
+            newline,
+            parts.literal('{"name":'),
+            space,
+            parts.literal(`${JSON.stringify(f.name)},`),
+            space,
+            parts.literal(`${JSON.stringify(layout.argumentsKey)}:`),
+            space,
+            argumentSchemas[i],
+            parts.literal("}"),
+            newline,
+            text(layout.close),
+          ]),
+        ),
+      );
+      if (request.bodyOnly) return body;
+      const call = g.seq([text(layout.open), body]);
+      return g.seq([text(layout.before), repeatCalls(parts, call, request.parallel, layout.between), text(layout.after)]);
+    },
+  );
+}
+
+function repeatCalls(parts: GrammarParts, call: GrammarNode, parallel: boolean, between: string): GrammarNode {
+  if (!parallel) return call;
+  return parts.grammar.repeat(call, 1, Number.POSITIVE_INFINITY, between === "" ? null : parts.literal(between));
+}
