@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """One command: corpus -> tokenizer -> train -> export -> python eval -> node verification.
 
-  python3 models/recipe/build.py --out models/tiny-chat --minutes 85 --then 7.5@3e-4 --then 55@5e-4 --then 10@1.5e-4 --then 25@3e-4
+  python3 models/recipe/build.py --out models/tiny-chat --minutes 55 --then 25@2e-4
+
+The first phase trains the first skills alone (96-token rows); each --then phase continues on them
+mixed with the tool skill (rows of --tool-seq tokens, --tool-share of them starting with a tool
+conversation).  --init-onnx replaces the first phase by the weights of an exported fp32 model.
 
 Needs Debian's python3-torch / python3-onnx / python3-numpy (if the `python3`
 on PATH lacks torch, the script re-runs itself with /usr/bin/python3) and
@@ -45,12 +49,14 @@ def step_data(a, work):
     os.makedirs(os.path.join(work, "tokenizer"), exist_ok=True)
     cp = os.path.join(work, "corpus.jsonl")
     corpus.write_corpus(cp, a.conversations, a.seed)
+    corpus.write_tool_corpus(os.path.join(work, "tools.jsonl"), a.tool_conversations, a.seed)
     corpus.write_heldout(os.path.join(work, "heldout.jsonl"), a.seed)
     wording = corpus.WORDING_TEXT + "\nuser\nassistant\nsystem\n"
     merges = bpe.train_from_corpus(cp, wording, max_merges=400)
     tok = bpe.Tokenizer(merges)
     tok.save(os.path.join(work, "tokenizer"))
-    info = {f: sha(os.path.join(work, f)) for f in ["corpus.jsonl", "heldout.jsonl", "tokenizer/tokenizer.json"]}
+    info = {f: sha(os.path.join(work, f))
+            for f in ["corpus.jsonl", "tools.jsonl", "heldout.jsonl", "tokenizer/tokenizer.json"]}
     info["merges"] = len(merges)
     info["vocab"] = len(tok.vocab)
     info["special_ids"] = {t: tok.token_id(t) for t in bpe.SPECIALS}
@@ -68,7 +74,7 @@ def step_eval(a, work):
     tok = bpe.load_from_json(os.path.join(a.out, "tokenizer.json"))
     items = load_heldout(os.path.join(work, "heldout.jsonl"))
     acc, results = evaluate(model, tok, items, autocast=False)
-    wrong = [{"skill": it["skill"], "q": it["messages"][0]["content"], "want": it["answer"], "got": got}
+    wrong = [{"skill": it["skill"], "q": it["messages"][-1]["content"], "want": it["answer"], "got": got}
              for it, got in results if got != it["answer"]]
     counts = {}
     for it in items:
@@ -91,6 +97,41 @@ def step_eval(a, work):
     with open(os.path.join(a.out, "eval", "examples.jsonl"), "w", encoding="utf-8") as f:
         for it in good:
             f.write(json.dumps(it, ensure_ascii=False) + "\n")
+    # fixed tool round trips (get_weather(city) offered): the call, and the answer from the result
+    tex = tool_examples()
+    _, res = evaluate(model, tok, tex, autocast=False)
+    good = [it for it, got in res if got == it["answer"]]
+    print(json.dumps({"tool_examples_ok": len(good), "tool_examples_failed": [
+        (it["messages"][-1]["content"], got) for it, got in res if got != it["answer"]]}, ensure_ascii=False), flush=True)
+    with open(os.path.join(a.out, "eval", "tool_examples.jsonl"), "w", encoding="utf-8") as f:
+        for it in good:
+            f.write(json.dumps(it, ensure_ascii=False) + "\n")
+
+
+TOOL_EXAMPLE_CANDIDATES = [
+    ("What is the weather in Paris?", "Paris", '{"temperature": 21, "condition": "sunny"}', "It is 21°C and sunny in Paris."),
+    ("What's the weather like in Tokyo?", "Tokyo", '{"temperature":18,"condition":"cloudy"}', "It is 18°C and cloudy in Tokyo."),
+    ("What is the weather in Oslo?", "Oslo", '{"city":"Oslo","temperature":-3,"condition":"snowy"}', "It is -3°C and snowy in Oslo."),
+    ("How is the weather in San Francisco?", "San Francisco", '{"temperature": 15, "condition": "foggy"}',
+     "It is 15°C and foggy in San Francisco."),
+    ("Weather in London?", "London", '{"temperature": 12}', "It is 12°C in London."),
+    ("What is the weather in Berlin?", "Berlin", "9°C, rainy", "It is 9°C and rainy in Berlin."),
+]
+
+
+def tool_examples():
+    """Each candidate twice: the call it should make, then (with the call and a result in the history)
+    the answer from the result."""
+    tools = [corpus.weather_tool()]
+    out = []
+    for q, city, result, answer in TOOL_EXAMPLE_CANDIDATES:
+        call = {"id": "call_0", "type": "function", "function": {"name": corpus.WEATHER_NAME, "arguments": {"city": city}}}
+        user = {"role": "user", "content": q}
+        out.append({"skill": "tool_call", "tools": tools, "messages": [user], "answer": bpe.tool_call_text(call)})
+        out.append({"skill": "tool_answer", "tools": tools, "answer": answer, "messages": [
+            user, {"role": "assistant", "content": "", "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "call_0", "content": result}]})
+    return out
 
 
 def write_tok_ref(a, work, n=3000):
@@ -102,16 +143,63 @@ def write_tok_ref(a, work, n=3000):
             if i >= n:
                 break
             texts.append(bpe.render_chat(json.loads(line)))
+    with open(os.path.join(work, "tools.jsonl"), encoding="utf-8") as f:
+        for i, line in enumerate(f):
+            if i >= n // 10:
+                break
+            conv = json.loads(line)
+            texts.append(bpe.render_chat(conv["messages"], tools=conv["tools"]))
     with open(os.path.join(work, "heldout.jsonl"), encoding="utf-8") as f:
         for line in f:
             it = json.loads(line)
-            texts.append(bpe.render_chat(it["messages"], add_generation_prompt=True) + it["answer"] + "<|im_end|>")
+            texts.append(bpe.render_chat(it["messages"], add_generation_prompt=True, tools=it.get("tools"))
+                         + it["answer"] + "<|im_end|>")
     texts += ["中文测试：你好，世界！今天天气很好。", "请重复：天地山水", "123加456等于多少？", "日本語のテキスト",
               "emoji 😀 and  two  spaces\n\n tabs\tand 'll 's contractions 1234567 ①②",
               " leading space", "trailing space ", "mixed中文and English混合123abc"]
     with open(os.path.join(work, "tok_ref.jsonl"), "w", encoding="utf-8") as f:
         for t in texts:
             f.write(json.dumps({"text": t, "ids": tok.encode(t)}, ensure_ascii=False) + "\n")
+
+
+def write_template_ref(a, work, n=500):
+    """Python renders (bpe.render_chat: the training text) for check_template.ts to compare with the
+    template as @huggingface/jinja and the server render it."""
+    rows = []
+    with open(os.path.join(work, "heldout.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            it = json.loads(line)
+            rows.append((it["messages"], it.get("tools"), True))
+    for name in ["corpus.jsonl", "tools.jsonl"]:
+        with open(os.path.join(work, name), encoding="utf-8") as f:
+            for i, line in enumerate(f):
+                if i >= n:
+                    break
+                conv = json.loads(line)
+                msgs, tools = (conv, None) if isinstance(conv, list) else (conv["messages"], conv["tools"])
+                rows.append((msgs, tools, False))
+                if tools is None:
+                    rows.append((msgs[:-1], None, True))
+    rows += [(it["messages"], it["tools"], True) for it in tool_examples()]
+    # shapes the corpus does not make: text and two calls in one turn, arguments as a JSON string,
+    # a function without parameters, tools as bare functions, a null content
+    weather = corpus.weather_tool()
+    calls = [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Oslo", "unit": "celsius"}}},
+             {"type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'}}]
+    odd = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Oslo and Rome?"},
+           {"role": "assistant", "content": "Let me look.", "tool_calls": calls},
+           {"role": "tool", "content": "5°C"}, {"role": "tool", "content": "20°C"},
+           {"role": "assistant", "content": None, "tool_calls": [{"name": "now", "arguments": {}}]}]
+    bare = [{"name": "now", "description": "The time."}, weather["function"]]
+    rows += [(odd, [weather, {"type": "function", "function": {"name": "now"}}], True), (odd, bare, False),
+             (odd, None, True), ([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}], [], True)]
+    with open(os.path.join(work, "template_ref.jsonl"), "w", encoding="utf-8") as f:
+        for msgs, tools, gen in rows:
+            row = {"messages": msgs, "add_generation_prompt": gen,
+                   "text": bpe.render_chat(msgs, add_generation_prompt=gen, tools=tools)}
+            if tools is not None:
+                row["tools"] = tools
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def checkpoint(phase):
@@ -129,6 +217,14 @@ def main():
     ap.add_argument("--minutes", type=float, default=55)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--conversations", type=int, default=600000)
+    ap.add_argument("--tool-conversations", type=int, default=30000)
+    ap.add_argument("--tool-share", type=float, default=0.5,
+                    help="--then phases: share of rows that start with a tool conversation")
+    ap.add_argument("--tool-seq", type=int, default=448, help="--then phases: row length")
+    ap.add_argument("--tool-bsz", type=int, default=10, help="--then phases: rows per batch")
+    ap.add_argument("--init-onnx", metavar="MODEL_ONNX",
+                    help="instead of training the first phase, recover its weights from this exported fp32 "
+                         "onnx/model.onnx (recover_onnx.py) into final.pt")
     ap.add_argument("--work", default=os.path.join(HERE, "work"))
     ap.add_argument("--steps", default=",".join(STEPS))
     ap.add_argument("--ckpt", default="final.pt", help="checkpoint in --work to export/evaluate")
@@ -146,12 +242,22 @@ def main():
         step_data(a, work)
     phases = [parse_phase(p) for p in a.then]
     if "train" in steps:
-        subprocess.run([py, os.path.join(HERE, "train.py"), "--work", work, "--minutes", str(a.minutes),
-                        "--seed", str(a.seed)], check=True)
+        if a.init_onnx:
+            subprocess.run([py, os.path.join(HERE, "recover_onnx.py"), "--onnx", os.path.abspath(a.init_onnx),
+                            "--out", os.path.join(work, "final.pt"), "--ref", os.path.join(work, "recover_ref.json"),
+                            "--tokenizer", os.path.join(work, "tokenizer", "tokenizer.json")], check=True)
+            subprocess.run(["node", os.path.join(HERE, "check_logits.mjs"), os.path.abspath(a.init_onnx),
+                            os.path.join(work, "recover_ref.json"), "1e-4"], check=True,
+                           cwd=os.path.dirname(os.path.dirname(HERE)))
+        else:
+            subprocess.run([py, os.path.join(HERE, "train.py"), "--work", work, "--minutes", str(a.minutes),
+                            "--seed", str(a.seed)], check=True)
         for n, (minutes, lr) in enumerate(phases, start=2):
             subprocess.run([py, os.path.join(HERE, "train.py"), "--work", work, "--minutes", str(minutes),
                             "--seed", str(a.seed), "--lr", str(lr), "--init", os.path.join(work, checkpoint(n - 1)),
-                            "--phase", str(n), "--eval-every", "5", "--save-as", checkpoint(n)], check=True)
+                            "--phase", str(n), "--eval-every", "5", "--save-as", checkpoint(n),
+                            "--tool-share", str(a.tool_share), "--seq", str(a.tool_seq), "--bsz", str(a.tool_bsz)],
+                           check=True)
     if phases and a.ckpt == "final.pt":
         a.ckpt = checkpoint(len(phases) + 1)
     if "export" in steps:
@@ -161,6 +267,11 @@ def main():
     if "eval" in steps:
         step_eval(a, work)
     if "verify" in steps:
+        write_template_ref(a, work)
+        root = os.path.dirname(os.path.dirname(HERE))
+        subprocess.run([os.path.join(root, "node_modules", ".bin", "tsx"), os.path.join(HERE, "check_template.ts"),
+                        os.path.join(a.out, "tokenizer_config.json"), os.path.join(work, "template_ref.jsonl")],
+                       check=True, cwd=root)
         write_tok_ref(a, work)
         subprocess.run(["node", os.path.join(HERE, "verify.mjs"), a.out, os.path.join(work, "ref.json"),
                         os.path.join(work, "tok_ref.jsonl")], check=True, cwd=os.path.dirname(os.path.dirname(HERE)))

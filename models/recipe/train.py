@@ -4,7 +4,9 @@ Loss only on assistant answer tokens (and their <|im_end|>).  Rows are built
 from whole conversations starting at position 0, packed to --seq tokens.
 Matmuls run under bf16 autocast (oneDNN); weights and optimizer stay fp32.
 Every --eval-every minutes: greedy per-skill accuracy on a held-out subsample
-is logged and a checkpoint is written.
+is logged and a checkpoint is written.  With --tool-share, rows are longer
+(--seq) and that share of them starts with a conversation of the tool skill
+(work/tools.jsonl, rendered with its tools by the chat template's Python twin).
 """
 import argparse
 import json
@@ -24,40 +26,54 @@ MODEL_SHAPE = dict(hidden_size=192, num_hidden_layers=6, num_attention_heads=4, 
                    intermediate_size=512, max_position_embeddings=512, rope_theta=10000.0, rms_norm_eps=1e-5)
 
 
-def encode_conversation(tok, msgs):
+def encode_conversation(tok, msgs, tools=None):
+    """Token ids of the rendered conversation and a 0/1 mask of the answer tokens (assistant text
+    and its <|im_end|>).  Pieces are encoded one by one: they meet at pre-token boundaries."""
     ids, loss = [], []
-    start, end = tok.token_id("<|im_start|>"), tok.token_id("<|im_end|>")
-    nl = tok.encode("\n")
-    for m in msgs:
-        head = [start] + tok.encode(m["role"] + "\n")
-        body = tok.encode(m["content"]) + [end]
-        train = m["role"] == "assistant"
-        ids += head + body + nl
-        loss += [0] * len(head) + [int(train)] * len(body) + [0] * len(nl)
+    for text, answer in bpe.render_segments(msgs, tools=tools):
+        t = tok.encode(text)
+        ids += t
+        loss += [int(answer)] * len(t)
     return ids, loss
 
 
-def load_corpus(tok, path, check=1000):
+def load_corpus(tok, path, check=1000, max_len=None):
+    """Lines are a list of messages, or {"tools", "messages"}.  With max_len, longer conversations
+    are left out (a row would cut them before their last answer)."""
     ids, loss, offs = [], [], [0]
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f):
-            msgs = json.loads(line)
-            a, b = encode_conversation(tok, msgs)
+            conv = json.loads(line)
+            msgs, tools = (conv, None) if isinstance(conv, list) else (conv["messages"], conv["tools"])
+            a, b = encode_conversation(tok, msgs, tools)
             if n < check:
-                assert a == tok.encode(bpe.render_chat(msgs)), msgs
+                assert a == tok.encode(bpe.render_chat(msgs, tools=tools)), msgs
+            if max_len is not None and len(a) > max_len:
+                continue
             ids += a
             loss += b
             offs.append(len(ids))
     return np.array(ids, dtype=np.int64), np.array(loss, dtype=np.int64), np.array(offs, dtype=np.int64)
 
 
-def make_batch(rng, data, bsz, seq):
+def make_batch(rng, data, bsz, seq, tool_data=None, tool_share=0.0):
+    """Rows of whole conversations from position 0, the last one cut at the row's end.  With
+    tool_data, a row starts with a tool conversation with probability tool_share (at position 0, as
+    at inference), then goes on with conversations of the first corpus."""
     ids, loss, offs = data
     n = len(offs) - 1
     x = np.zeros((bsz, seq + 1), dtype=np.int64)
     m = np.zeros((bsz, seq + 1), dtype=np.int64)
     for r in range(bsz):
         p = 0
+        if tool_data is not None and rng.random() < tool_share:
+            tids, tloss, toffs = tool_data
+            c = rng.randrange(len(toffs) - 1)
+            a, b = toffs[c], toffs[c + 1]
+            k = min(b - a, seq + 1)
+            x[r, :k] = tids[a:a + k]
+            m[r, :k] = tloss[a:a + k]
+            p = k
         while p < seq + 1:
             c = rng.randrange(n)
             a, b = offs[c], offs[c + 1]
@@ -86,8 +102,9 @@ def evaluate(model, tok, items, per_skill=None, autocast=False, bs=64):
         ok = 0
         for i in range(0, len(its), bs):
             chunk = its[i:i + bs]
-            prompts = [bpe.render_chat(it["messages"], add_generation_prompt=True) for it in chunk]
-            outs = greedy_batch(model, tok, prompts, max_new=40, autocast=autocast)
+            prompts = [bpe.render_chat(it["messages"], add_generation_prompt=True, tools=it.get("tools"))
+                       for it in chunk]
+            outs = greedy_batch(model, tok, prompts, max_new=96, autocast=autocast)
             for it, got in zip(chunk, outs):
                 ok += got == it["answer"]
                 results.append((it, got))
@@ -112,6 +129,9 @@ def main():
     ap.add_argument("--init", help="continue from this checkpoint (a later phase)")
     ap.add_argument("--phase", type=int, default=1,
                     help="phase number of a continuation: seeds its batch order so phases draw different batches")
+    ap.add_argument("--tool-share", type=float, default=0.0,
+                    help="share of rows that start with a tool conversation (work/tools.jsonl); 0: none")
+    ap.add_argument("--warmup", type=int, default=100)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -127,6 +147,13 @@ def main():
     t0 = time.time()
     data = load_corpus(tok, os.path.join(a.work, "corpus.jsonl"))
     heldout = load_heldout(os.path.join(a.work, "heldout.jsonl"))
+    tool_data = None
+    if a.tool_share > 0:
+        tool_data = load_corpus(tok, os.path.join(a.work, "tools.jsonl"), max_len=a.seq + 1)
+        say({"event": "tool_data", "tokens": int(len(tool_data[0])), "convs": int(len(tool_data[2]) - 1),
+             "answer_tokens": int(tool_data[1].sum()), "share": a.tool_share})
+    else:  # the first skills only: leave the tool items out of the periodic eval
+        heldout = [it for it in heldout if "tools" not in it]
     say({"event": "data", "tokens": int(len(data[0])), "convs": int(len(data[2]) - 1),
          "answer_tokens": int(data[1].sum()), "secs": round(time.time() - t0, 1)})
 
@@ -136,7 +163,8 @@ def main():
         # A continuation phase: same data, fresh optimizer, its own cosine over --minutes.
         model.load_state_dict(torch.load(a.init)["state_dict"])
         rng = random.Random(a.seed + a.phase - 1)
-    say({"event": "model", "params": model.num_params(), "cfg": cfg.to_dict(), "init": a.init})
+    say({"event": "model", "params": model.num_params(), "cfg": cfg.to_dict(), "init": a.init, "lr": a.lr,
+         "bsz": a.bsz, "seq": a.seq, "tool_share": a.tool_share, "minutes": a.minutes})
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
@@ -145,7 +173,7 @@ def main():
     start = time.time()
     next_eval = a.eval_every * 60.0
     step, ema = 0, None
-    warm = 100
+    warm = a.warmup
 
     def save(name):
         torch.save({"state_dict": model.state_dict(), "cfg": cfg.to_dict(), "step": step,
@@ -159,7 +187,7 @@ def main():
         lr = a.lr * min(1.0, (step + 1) / warm) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g["lr"] = lr
-        x, y, m = make_batch(rng, data, a.bsz, a.seq)
+        x, y, m = make_batch(rng, data, a.bsz, a.seq, tool_data, a.tool_share)
         pos = torch.arange(a.seq)[None].expand(a.bsz, -1)
         with torch.autocast("cpu", dtype=torch.bfloat16):
             logits, _ = model(x, torch.ones_like(x), pos)
