@@ -3,6 +3,14 @@
  * own engine (worker threads, batching, greedy decoding). An item is right
  * when the assistant's answer equals the expected text exactly.
  *
+ * Items with `tools` (tiny-chat's tool skill) are in the Hugging Face form
+ * the chat template reads: `tools` = [{type, function}], assistant turns
+ * with `tool_calls` = [{id, type, function: {name, arguments: object}}],
+ * `tool` turns. They are rendered by the model's own template with those
+ * variables and encoded as the prompt encoder encodes a render (the full
+ * tokenizer, no added specials), then sent as token ids, so the eval does
+ * not depend on how the request layer maps tools.
+ *
  *   npm run eval                       # models/tiny-chat
  *   npm run eval -- --model DIR --heldout FILE --limit 20
  *   npm run eval -- --dtype q4          # the folder's q4 file (npm run optimize writes it)
@@ -10,15 +18,20 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { Template } from "@huggingface/jinja";
 import pino from "pino";
 import { defaultConfig, MODEL_DTYPES } from "../src/config.ts";
 import { OnnxEngine } from "../src/engine/onnx-engine.ts";
-import type { ChatMessage, ValidGenerationRequest } from "../src/domain.ts";
+import type { ChatMessage, PromptInput, ValidGenerationRequest } from "../src/domain.ts";
+import { asTokenText } from "../src/model/json-file.ts";
+import { loadModelFolder } from "../src/model/model-folder.ts";
+import { loadTokenizer } from "../src/model/tokenizer.ts";
 
 interface HeldoutItem {
   skill: string;
   messages: ChatMessage[];
   answer: string;
+  tools?: unknown[];
 }
 
 const { values } = parseArgs({
@@ -27,7 +40,7 @@ const { values } = parseArgs({
     dtype: { type: "string", default: "fp32" },
     heldout: { type: "string" },
     limit: { type: "string" },
-    "max-tokens": { type: "string", default: "48" },
+    "max-tokens": { type: "string", default: "96" },
     "show-errors": { type: "string", default: "3" },
   },
 });
@@ -51,9 +64,21 @@ const engine = await OnnxEngine.create({
   logger: pino({ level: "warn" }),
 });
 
+const folder = loadModelFolder(modelPath);
+const toolTemplate = folder.chatTemplate === null ? null : new Template(folder.toolUseTemplate ?? folder.chatTemplate);
+const tokenizer = loadTokenizer(folder);
+const specials = Object.fromEntries(["bos_token", "eos_token", "unk_token", "pad_token"].map((k) => [k, asTokenText(folder.tokenizerConfig[k]) ?? ""]));
+
+function promptOf(item: HeldoutItem): PromptInput {
+  if (item.tools === undefined) return { kind: "chat", messages: item.messages };
+  if (toolTemplate === null) throw new Error(`${modelPath} has no chat template for the tool items`);
+  const text = toolTemplate.render({ messages: item.messages, tools: item.tools, add_generation_prompt: true, documents: null, ...specials });
+  return { kind: "tokens", ids: tokenizer.full.encode(text, { add_special_tokens: false }).ids };
+}
+
 async function answer(item: HeldoutItem, index: number): Promise<string> {
   const request: ValidGenerationRequest = {
-    prompt: { kind: "chat", messages: item.messages },
+    prompt: promptOf(item),
     sampling: { temperature: 0, topP: 1, topK: 0, minP: 0, seed: null, presencePenalty: 0, frequencyPenalty: 0, repetitionPenalty: 1, logitBias: [] },
     maxTokens: Number(values["max-tokens"]),
     stop: [],
