@@ -49,7 +49,14 @@ export interface ToolSettings {
 }
 
 export type PromptInput =
-  | { kind: "chat"; messages: ChatMessage[] }
+  | {
+      kind: "chat";
+      messages: ChatMessage[];
+      /** The tools shown to the chat template (absent or []: none). Kept with tool_choice "none": OpenAI still shows them to the model. */
+      tools?: ToolFunction[];
+      /** chat_template_kwargs: extra template variables (absent: none). */
+      templateKwargs?: Record<string, JsonValue>;
+    }
   | { kind: "text"; text: string }
   | { kind: "tokens"; ids: number[] };
 
@@ -78,7 +85,31 @@ export interface SamplingParams {
  * guaranteed by constrained decoding. `schema` is the client's JSON Schema
  * as sent (plain JSON data; it crosses to the workers as it is).
  */
-export type OutputConstraint = { kind: "json_object" } | { kind: "json_schema"; name: string; schema: unknown };
+export type OutputConstraint =
+  | { kind: "json_object" }
+  | { kind: "json_schema"; name: string; schema: unknown }
+  /**
+   * Tool calls in the model's own syntax, arguments valid against each
+   * function's parameters. `bodyOnly`: the output already holds the opening
+   * marker (tool_choice auto, once the model opened a call): only the rest of
+   * one call is constrained.
+   */
+  | { kind: "tool_calls"; layout: ToolCallLayout; functions: Array<{ name: string; parameters: unknown }>; parallel: boolean; bodyOnly: boolean };
+
+/** How a model writes tool calls, as text (see generation/tools/). */
+export interface ToolCallLayout {
+  /** Before the first call (Mistral's "[TOOL_CALLS]["), "" when calls start bare. */
+  before: string;
+  /** Around each call: Hermes' "<tool_call>" and "</tool_call>"; "" when none. */
+  open: string;
+  close: string;
+  /** Between two calls: "\n" (Hermes), ", " (Mistral's array). */
+  between: string;
+  /** After the last call (Mistral's "]"). */
+  after: string;
+  /** The key of the arguments object: "arguments", or Llama 3's "parameters". */
+  argumentsKey: string;
+}
 
 /** A generation request as the engine takes it: parsed, typed, defaulted. */
 export interface ValidGenerationRequest {
@@ -110,9 +141,20 @@ export interface Usage {
 /**
  * Why a choice ended: "stop" (EOS or a stop string), "length" (max tokens
  * or the end of the context), "cancelled" (the stop endpoint, a client that
- * left, shutdown).
+ * left, shutdown), "tool_calls" (the choice ended with tool calls).
  */
-export type FinishReason = "stop" | "length" | "cancelled";
+export type FinishReason = "stop" | "length" | "cancelled" | "tool_calls";
+
+/**
+ * A piece of a tool call as a stream sends it: the first piece of a call
+ * has its id and name, later pieces only more of its arguments text.
+ */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  name?: string;
+  arguments: string;
+}
 
 /** One alternative token and its log-probability under the model's raw distribution. */
 export interface TopLogprob {

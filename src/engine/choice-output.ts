@@ -16,11 +16,13 @@ import type { FinishReason, TokenLogprob } from "../domain.ts";
 import { StopStringFilter } from "../generation/stop-strings.ts";
 import type { TokenEvent } from "./engine.ts";
 import { ROW_END, type RowEnd } from "../worker/messages.ts";
+import { ChoiceText, PLAIN_TEXT, type TextParts, type TextShape } from "./choice-text.ts";
 
 export type ChoiceEvent = Extract<TokenEvent, { type: "delta" | "finish" }>;
 
 export class ChoiceOutput {
   private readonly stopFilter: StopStringFilter;
+  private readonly text: ChoiceText;
   private pendingLogprobs: TokenLogprob[] = [];
   generated = 0;
   finishReason: FinishReason | null = null;
@@ -28,12 +30,19 @@ export class ChoiceOutput {
   constructor(
     readonly index: number,
     stop: readonly string[],
+    shape: TextShape = PLAIN_TEXT,
   ) {
     this.stopFilter = new StopStringFilter(stop);
+    this.text = new ChoiceText(shape);
   }
 
   get finished(): boolean {
     return this.finishReason !== null;
+  }
+
+  /** Whether the rendered prompt left the model inside its thinking block; set once the prompt is encoded. */
+  promptOpensReasoning(inside: boolean): void {
+    this.text.startReasoning(inside);
   }
 
   /**
@@ -50,7 +59,9 @@ export class ChoiceOutput {
     if (check.stopped) return this.finish("stop", check.emit);
     if (end === ROW_END.complete) return this.finish("stop", check.emit + this.stopFilter.flush());
     if (end === ROW_END.length) return this.finish("length", check.emit + this.stopFilter.flush());
-    return check.emit.length > 0 ? [this.delta(check.emit)] : [];
+    // Logprobs ride on the delta that carries their token's text, so a token whose text is held back waits.
+    const delta = this.delta(this.text.push(check.emit), false);
+    return delta ? [delta] : [];
   }
 
   /** Ends the choice early (cancel, shutdown), releasing held text: it is not a stop string yet. */
@@ -60,17 +71,32 @@ export class ChoiceOutput {
   }
 
   private finish(reason: FinishReason, text: string): ChoiceEvent[] {
-    this.finishReason = reason;
+    const pushed = this.text.push(text);
+    const rest = this.text.finish();
+    // A choice that ended by itself after calling tools says so, as OpenAI does.
+    this.finishReason = reason === "stop" && this.text.madeCalls ? "tool_calls" : reason;
     const events: ChoiceEvent[] = [];
-    if (text.length > 0 || this.pendingLogprobs.length > 0) events.push(this.delta(text));
-    events.push({ type: "finish", index: this.index, finishReason: reason });
+    const delta = this.delta(
+      { content: pushed.content + rest.content, reasoning: pushed.reasoning + rest.reasoning, toolCalls: [...pushed.toolCalls, ...rest.toolCalls] },
+      true,
+    );
+    if (delta) events.push(delta);
+    events.push({ type: "finish", index: this.index, finishReason: this.finishReason });
     return events;
   }
 
-  private delta(text: string): ChoiceEvent {
-    if (this.pendingLogprobs.length === 0) return { type: "delta", index: this.index, text };
-    const logprobs = this.pendingLogprobs;
-    this.pendingLogprobs = [];
-    return { type: "delta", index: this.index, text, logprobs };
+  /** One delta for what a token (or, `final`, the end) released; null when it released nothing to send. */
+  private delta(parts: TextParts, final: boolean): ChoiceEvent | null {
+    const hasLogprobs = this.pendingLogprobs.length > 0;
+    const released = parts.content !== "" || parts.reasoning !== "" || parts.toolCalls.length > 0;
+    if (!released && !(final && hasLogprobs)) return null;
+    const event: ChoiceEvent = { type: "delta", index: this.index, text: parts.content };
+    if (parts.reasoning !== "") event.reasoning = parts.reasoning;
+    if (parts.toolCalls.length > 0) event.toolCalls = parts.toolCalls;
+    if (hasLogprobs) {
+      event.logprobs = this.pendingLogprobs;
+      this.pendingLogprobs = [];
+    }
+    return event;
   }
 }

@@ -10,6 +10,7 @@ import type { ApiError } from "../errors.ts";
 import type { RowEnd } from "../worker/messages.ts";
 import { ChoiceOutput, type ChoiceEvent } from "./choice-output.ts";
 import { EventChannel } from "./event-channel.ts";
+import type { TextShape } from "./choice-text.ts";
 import type { ToolDecoding } from "./tool-decoding.ts";
 
 export interface EngineRow {
@@ -27,6 +28,8 @@ export interface EngineRequestInit {
   valid: ValidGenerationRequest;
   /** What steers the rows: the constraint (response_format, or forced tool calls) and the tool-call trigger. */
   decoding: ToolDecoding;
+  /** How each choice's text is read: reasoning, tool calls, content. */
+  shape?: TextShape;
   nextRowId: () => number;
   /** The consumer stopped reading before the end. */
   onAbandon: () => void;
@@ -71,14 +74,15 @@ export class EngineRequest {
     this.channel = new EventChannel(init.onAbandon);
     this.seed = init.valid.sampling.seed ?? randomInt(0, 2 ** 32);
     for (let index = 0; index < init.valid.n; index++) {
-      this.rows.push({ rowId: init.nextRowId(), request: this, choice: new ChoiceOutput(index, init.valid.stop), lastTokenAtMs: Number.NaN });
+      this.rows.push({ rowId: init.nextRowId(), request: this, choice: new ChoiceOutput(index, init.valid.stop, init.shape), lastTokenAtMs: Number.NaN });
     }
   }
 
   /** Records the encoded prompt and how many tokens each choice may add; its rows may then run. */
-  setPrompt(ids: Int32Array, maxTokens: number): void {
+  setPrompt(ids: Int32Array, maxTokens: number, opensReasoning = false): void {
     this.promptIds = ids;
     this.maxTokens = maxTokens;
+    for (const row of this.rows) row.choice.promptOpensReasoning(opensReasoning);
   }
 
   get promptLength(): number {

@@ -4,7 +4,7 @@
  * against a fake engine and engine tests can run without HTTP.
  */
 import type { Registry } from "prom-client";
-import type { FinishReason, TokenLogprob, Usage, ValidGenerationRequest } from "../domain.ts";
+import type { FinishReason, TokenLogprob, ToolCallDelta, Usage, ValidGenerationRequest } from "../domain.ts";
 import type { ApiError } from "../errors.ts";
 
 export interface SubmitOptions {
@@ -20,7 +20,8 @@ export interface SubmitOptions {
 
 /** The token stream: consumers switch on `type`; `end` and `error` are terminal. */
 export type TokenEvent =
-  | { type: "delta"; index: number; text: string; logprobs?: TokenLogprob[] }
+  /** `text` is content; `reasoning` the model's thinking (reasoning_content); `toolCalls` pieces of its tool calls. */
+  | { type: "delta"; index: number; text: string; logprobs?: TokenLogprob[]; reasoning?: string; toolCalls?: ToolCallDelta[] }
   | { type: "finish"; index: number; finishReason: FinishReason }
   | { type: "end"; usage: Usage }
   | { type: "error"; error: ApiError };

@@ -19,7 +19,9 @@ import { EngineRequest } from "./engine-request.ts";
 import { registerIntrospection, type EngineIntrospectionEvents } from "./introspection.ts";
 import { checkToolDecoding } from "./check-tool-decoding.ts";
 import { detectToolCallFormat, type ToolCallFormat } from "../generation/tools/tool-call-format.ts";
-import { toolDecoding } from "./tool-decoding.ts";
+import { detectReasoningTags, type ReasoningTags } from "../generation/tools/reasoning-tags.ts";
+import type { TextShape } from "./choice-text.ts";
+import { toolDecoding, type ToolDecoding } from "./tool-decoding.ts";
 import { checkBeforeEncoding, completionBudget, type ModelLimits } from "./prepare-request.ts";
 import { RequestRegistry } from "./request-registry.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -59,6 +61,8 @@ export class OnnxEngine implements Engine {
   private closing = false;
   /** How this model writes tool calls: --tool-call-format, or read from its chat template. */
   readonly toolCallFormat: ToolCallFormat;
+  /** The model's thinking tags, read from its chat template; null: it does not think aloud. */
+  private readonly reasoningTags: ReasoningTags | null;
 
   private constructor(
     private readonly folder: ModelFolder,
@@ -66,6 +70,7 @@ export class OnnxEngine implements Engine {
   ) {
     this.toolCallFormat =
       options.toolCallFormat === "auto" ? detectToolCallFormat(folder.toolUseTemplate ?? folder.chatTemplate) : options.toolCallFormat;
+    this.reasoningTags = detectReasoningTags(folder.chatTemplate);
     this.model = {
       id: servedModelName(options),
       created: Math.floor(statSync(folder.onnxPath).mtimeMs / 1000),
@@ -147,6 +152,24 @@ export class OnnxEngine implements Engine {
     );
   }
 
+  /** How a request's choices are read: the model's thinking tags (chat only) and its offered tools. */
+  private textShape(valid: ValidGenerationRequest, decoding: ToolDecoding): TextShape {
+    const chat = valid.prompt.kind === "chat";
+    const tools = valid.tools;
+    const calling = chat && tools !== null && tools.choice.kind !== "none" && tools.tools.length > 0;
+    return {
+      reasoning: chat ? this.reasoningTags : null,
+      tools: calling
+        ? {
+            format: this.toolCallFormat,
+            names: tools.tools.map((t) => t.name).filter((name) => tools.choice.kind !== "function" || name === tools.choice.name),
+            parallel: tools.parallel,
+            trusted: decoding.constraint?.kind === "tool_calls",
+          }
+        : null,
+    };
+  }
+
   async start(valid: ValidGenerationRequest, options: SubmitOptions): Promise<Generation> {
     if (this.closing) throw unavailable("The server is shutting down.", 1);
     const limits = this.limits;
@@ -166,6 +189,7 @@ export class OnnxEngine implements Engine {
       owner: options.owner,
       valid,
       decoding,
+      shape: this.textShape(valid, decoding),
       nextRowId: () => this.nextRowId++,
       // The HTTP side stops reading early only when its client has gone.
       onAbandon: () => this.cancelRequest(request, "disconnect"),
@@ -176,8 +200,8 @@ export class OnnxEngine implements Engine {
     else options.signal.addEventListener("abort", () => this.cancelRequest(request, "disconnect"), { once: true });
     this.scheduler.enqueue(request, worker);
     try {
-      const ids = await worker.encode(valid.prompt);
-      request.setPrompt(ids, completionBudget(ids.length, valid, limits));
+      const { ids, opensReasoning } = await worker.encode(valid.prompt);
+      request.setPrompt(ids, completionBudget(ids.length, valid, limits), opensReasoning);
     } catch (error) {
       request.discard();
       this.registry.end(request, false);

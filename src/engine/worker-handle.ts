@@ -8,7 +8,7 @@ import { Worker } from "node:worker_threads";
 import { deserializeError } from "../errors.ts";
 import { wallClockMs } from "../wall-clock.ts";
 import type { PromptInput } from "../domain.ts";
-import type { AdmitRow, FromWorker, ToWorker, WorkerInit, WorkerModelInfo } from "../worker/messages.ts";
+import type { AdmitRow, EncodedPrompt, FromWorker, ToWorker, WorkerInit, WorkerModelInfo } from "../worker/messages.ts";
 import type { StepRunner, StepRunnerEvents } from "./scheduler.ts";
 
 // Under tsx/vitest the sources are .ts; in dist they are .js.
@@ -32,7 +32,7 @@ export class WorkerHandle extends EventEmitter<{ dead: [Error] }> implements Ste
   readonly steps = new EventEmitter<StepRunnerEvents>();
   readonly ready: Promise<WorkerModelInfo>;
   private readonly worker: Worker;
-  private readonly encodes = new Map<number, Pending<Int32Array>>();
+  private readonly encodes = new Map<number, Pending<EncodedPrompt>>();
   private nextId = 1;
   private deadError: Error | null = null;
   private readyReached = false;
@@ -76,7 +76,7 @@ export class WorkerHandle extends EventEmitter<{ dead: [Error] }> implements Ste
     return this.deadError === null;
   }
 
-  encode(prompt: PromptInput): Promise<Int32Array> {
+  encode(prompt: PromptInput): Promise<EncodedPrompt> {
     const requestId = this.nextId++;
     return this.request(this.encodes, requestId, { type: "encode", requestId, prompt });
   }
@@ -120,7 +120,7 @@ export class WorkerHandle extends EventEmitter<{ dead: [Error] }> implements Ste
   private onMessage(message: FromWorker): void {
     switch (message.type) {
       case "encoded":
-        settle(this.encodes, message.requestId, (p) => p.resolve(message.ids));
+        settle(this.encodes, message.requestId, (p) => p.resolve({ ids: message.ids, opensReasoning: message.opensReasoning }));
         return;
       case "encodeError":
         settle(this.encodes, message.requestId, (p) => p.reject(deserializeError(message.error, "encode failed in worker")));

@@ -9,7 +9,7 @@ import { FIRST_TOKEN_SECONDS, REQUEST_SECONDS, tokenBuckets } from "./buckets.ts
 import { METRIC_PREFIX } from "./registry.ts";
 
 /** A request's finish reason: its choices' (see docs/API.md), "error", or "none" for a request refused before generating. */
-export type RequestFinishReason = "stop" | "length" | "cancelled" | "error" | "none";
+export type RequestFinishReason = "stop" | "length" | "cancelled" | "tool_calls" | "error" | "none";
 
 /** What a finished generation request contributes to the metrics. */
 export interface FinishedRequestFigures {

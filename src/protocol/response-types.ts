@@ -1,10 +1,25 @@
 /** Shapes of what the server sends back, following the OpenAI API. */
-import type { FinishReason, TokenLogprob, Usage } from "../domain.ts";
+import type { FinishReason, TokenLogprob, ToolCall, Usage } from "../domain.ts";
 import { toWireUsage, type WireTokenLogprob, type WireUsage } from "./wire-values.ts";
 import type { TokenEvent } from "../engine/engine.ts";
 
 export type DeltaEvent = Extract<TokenEvent, { type: "delta" }>;
 export type FinishEvent = Extract<TokenEvent, { type: "finish" }>;
+
+/** A tool call in a chat.completion message. */
+export interface WireToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+/** A piece of a tool call in a chunk: the first carries id, type and name; the rest only arguments. */
+export interface WireToolCallDelta {
+  index: number;
+  id?: string;
+  type?: "function";
+  function: { name?: string; arguments: string };
+}
 
 /** Identity shared by every chunk of one response. */
 export interface ResponseIdentity {
@@ -18,6 +33,10 @@ export interface ResponseIdentity {
 export interface CollectedChoice {
   index: number;
   text: string;
+  /** The model's thinking (chat, for models with thinking tags); "" when none. */
+  reasoning: string;
+  /** The tool calls it made (chat, with tools offered). */
+  toolCalls: ToolCall[];
   finishReason: FinishReason | null;
   /** null when logprobs were not requested. */
   logprobs: TokenLogprob[] | null;
@@ -32,7 +51,14 @@ export interface ChatCompletion extends ResponseIdentity {
   object: "chat.completion";
   choices: Array<{
     index: number;
-    message: { role: "assistant"; content: string; refusal: null };
+    message: {
+      role: "assistant";
+      /** null when the turn is only tool calls, as OpenAI sends it. */
+      content: string | null;
+      refusal: null;
+      tool_calls?: WireToolCall[];
+      reasoning_content?: string;
+    };
     logprobs: ChatLogprobs | null;
     finish_reason: FinishReason | null;
   }>;
@@ -44,7 +70,7 @@ export interface ChatCompletionChunk extends ResponseIdentity {
   object: "chat.completion.chunk";
   choices: Array<{
     index: number;
-    delta: { role?: "assistant"; content?: string };
+    delta: { role?: "assistant"; content?: string; reasoning_content?: string; tool_calls?: WireToolCallDelta[] };
     logprobs: ChatLogprobs | null;
     finish_reason: FinishReason | null;
   }>;

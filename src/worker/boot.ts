@@ -4,6 +4,7 @@
  * (/ready must mean "can generate"), and measure how this model batches.
  * Returns the parts the worker serves with and what it tells the engine.
  */
+import { detectReasoningTags, promptOpensReasoning } from "../generation/tools/reasoning-tags.ts";
 import { compileFolderTemplates } from "../model/chat-template.ts";
 import { loadModelFolder } from "../model/model-folder.ts";
 import { PromptEncoder } from "../model/prompt-encoder.ts";
@@ -15,6 +16,8 @@ import { RowStepper } from "./row-stepper.ts";
 import { StructuredOutput } from "./structured-output.ts";
 
 export interface WorkerParts {
+  /** Whether an encoded chat prompt leaves the model inside its thinking block. */
+  opensReasoning: (ids: Int32Array) => boolean;
   runner: ModelRunner;
   encoder: PromptEncoder;
   stepper: RowStepper;
@@ -53,5 +56,12 @@ export async function bootWorker(init: WorkerInit): Promise<WorkerParts> {
     chunkedPrefill: chunked,
     structuredOutput: structured.support,
   };
-  return { runner, encoder, stepper, info };
+  const tags = detectReasoningTags(folder.chatTemplate);
+  const opensReasoning = (ids: Int32Array): boolean => {
+    if (!tags) return false;
+    // The end of the prompt is enough: the generation prompt's last few tokens hold the tag when it is there.
+    const tail = tokenizer.full.decode(Array.from(ids.subarray(Math.max(0, ids.length - 16))), { skip_special_tokens: false });
+    return promptOpensReasoning(tail, tags);
+  };
+  return { runner, encoder, stepper, info, opensReasoning };
 }

@@ -47,6 +47,13 @@ export type ToWorker =
   /** Fault injection for tests: the thread dies with an uncaught error at its next step boundary. */
   | { type: "crash" };
 
+/** A prompt as the worker encoded it. */
+export interface EncodedPrompt {
+  ids: Int32Array;
+  /** The rendered chat prompt ends inside the model's thinking block (Qwen3, DeepSeek-R1): the output starts as reasoning. */
+  opensReasoning: boolean;
+}
+
 /** What a worker learned from the session and the tokenizer, sent once. */
 export interface WorkerModelInfo {
   /** Width of the logits: ids at or past it are invalid for this model. */
@@ -117,7 +124,7 @@ export const stepResultTransfer = (r: StepResult): ArrayBuffer[] =>
 export type FromWorker =
   | { type: "ready"; info: WorkerModelInfo }
   | { type: "initError"; message: string }
-  | { type: "encoded"; requestId: number; ids: Int32Array }
+  | { type: "encoded"; requestId: number; ids: Int32Array; opensReasoning: boolean }
   | { type: "encodeError"; requestId: number; error: SerializedError }
   | StepResult
   /** The step failed; the worker dropped every row it held. */

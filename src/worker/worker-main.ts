@@ -14,7 +14,7 @@ const port = parentPort;
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 
 async function serve(init: WorkerInit): Promise<void> {
-  const { runner, encoder, stepper, info } = await bootWorker(init);
+  const { runner, encoder, stepper, info, opensReasoning } = await bootWorker(init);
   const loop = new StepLoop(stepper, {
     post,
     drainMessages: () => {
@@ -27,7 +27,8 @@ async function serve(init: WorkerInit): Promise<void> {
       case "encode":
         try {
           const ids = Int32Array.from(encoder.encode(message.prompt));
-          post({ type: "encoded", requestId: message.requestId, ids }, [ids.buffer as ArrayBuffer]);
+          const inside = message.prompt.kind === "chat" && opensReasoning(ids);
+          post({ type: "encoded", requestId: message.requestId, ids, opensReasoning: inside }, [ids.buffer as ArrayBuffer]);
         } catch (error) {
           post({ type: "encodeError", requestId: message.requestId, error: serializeError(error) });
         }
