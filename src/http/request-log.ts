@@ -26,8 +26,10 @@ export function requestLogLine(request: FinishedRequest, logPrompts: boolean): R
     ttftMs: request.timeToFirstTokenMs === null ? null : ms(request.timeToFirstTokenMs),
     durationMs: ms(request.durationMs),
   };
-  // OpenAI's end-user id: present only when the client sent one.
+  // The client's own labels (end-user ids, metadata): present only when sent. They are identifiers the client chose to log, never prompt text.
   if (parsed?.user != null) line.user = parsed.user;
+  if (parsed?.safetyIdentifier != null) line.safetyIdentifier = parsed.safetyIdentifier;
+  if (parsed?.metadata != null) line.metadata = parsed.metadata;
   if (logPrompts && parsed !== null) {
     const { prompt } = parsed.request;
     if (prompt.kind === "chat") line.messages = prompt.messages;

@@ -3,9 +3,10 @@
  * a raw chat body is interpreted; the engine sees just the Valid* result.
  */
 import { z } from "zod";
-import { invalidRequest, unsupportedField } from "../errors.ts";
-import type { ChatMessage } from "../domain.ts";
-import { boundedInteger, positiveInteger, text } from "./fields.ts";
+import { invalidRequest } from "../errors.ts";
+import { boundedInteger, positiveInteger } from "./fields.ts";
+import { messagesField, rejectUnsupportedMessageParts, toChatMessages } from "./chat-messages.ts";
+import { informationalFields, toRequestLabels } from "./informational-fields.ts";
 import { responseFormatField, toOutputConstraint } from "./response-format.ts";
 import {
   checkMaxTokens,
@@ -16,70 +17,24 @@ import {
   perLimits,
   type ProtocolLimits,
 } from "./request-common.ts";
-import {
-  acceptOnlyUnset,
-  formatParam,
-  isPlainObject,
-  rejectUnsupported,
-  zodErrorToApiError,
-  type UnsupportedFields,
-} from "./request-errors.ts";
+import { acceptOnlyUnset, isPlainObject, rejectUnsupported, zodErrorToApiError, type UnsupportedFields } from "./request-errors.ts";
+import { templateKwargsField } from "./template-kwargs.ts";
+import { rejectUnsupportedToolParts, toToolSettings, toolFields } from "./tool-fields.ts";
 
 const UNSUPPORTED_BODY_FIELDS: UnsupportedFields = {
-  tools: acceptOnlyUnset,
-  tool_choice: (v) => v === "none",
+  // The pre-tools API: clients that still send it get told, rather than silently losing their functions.
   functions: acceptOnlyUnset,
   function_call: (v) => v === "none",
-  parallel_tool_calls: acceptOnlyUnset,
   audio: acceptOnlyUnset,
   modalities: (v) => Array.isArray(v) && v.every((m) => m === "text"),
   prediction: acceptOnlyUnset,
   web_search_options: acceptOnlyUnset,
   reasoning_effort: acceptOnlyUnset,
-  service_tier: acceptOnlyUnset,
   store: (v) => v === false,
-  metadata: acceptOnlyUnset,
 };
 
-const UNSUPPORTED_MESSAGE_FIELDS: UnsupportedFields = {
-  tool_calls: acceptOnlyUnset,
-  function_call: acceptOnlyUnset,
-  audio: acceptOnlyUnset,
-  refusal: acceptOnlyUnset,
-};
-
-/** OpenAI content part types we know but do not implement (vs. a typo, which is invalid). */
-const UNSUPPORTED_PART_TYPES = new Set(["image_url", "input_audio", "file", "refusal"]);
-
-const ROLES = ["system", "developer", "user", "assistant", "tool"] as const;
-
-const textPart = z.strictObject({ type: z.literal("text"), text });
-const content = z
-  .union([text, z.array(textPart, { error: "expected a string or an array of text parts" })], {
-    error: "expected a string or an array of text parts",
-  })
-  .transform((c) => (typeof c === "string" ? c : c.map((part) => part.text).join("")));
-
+/** Fields that passed rejectUnsupported only hold values meaning "off": the schema lets them through unread. */
 const ignoredWhenUnset = z.unknown().optional();
-const message = z.discriminatedUnion(
-  "role",
-  [
-    z.strictObject({ role: z.literal("system"), content, name: text.nullish() }),
-    z.strictObject({ role: z.literal("developer"), content, name: text.nullish() }),
-    z.strictObject({ role: z.literal("user"), content, name: text.nullish() }),
-    z.strictObject({
-      role: z.literal("assistant"),
-      content,
-      name: text.nullish(),
-      tool_calls: ignoredWhenUnset,
-      function_call: ignoredWhenUnset,
-      audio: ignoredWhenUnset,
-      refusal: ignoredWhenUnset,
-    }),
-    z.strictObject({ role: z.literal("tool"), content, tool_call_id: text }),
-  ],
-  { error: (issue) => (issue.code === "invalid_union" ? `expected one of ${ROLES.join(", ")}` : undefined) },
-);
 
 function chatSchema(limits: ProtocolLimits) {
   const unsupported = Object.fromEntries(Object.keys(UNSUPPORTED_BODY_FIELDS).map((k) => [k, ignoredWhenUnset]));
@@ -87,9 +42,10 @@ function chatSchema(limits: ProtocolLimits) {
     {
       ...unsupported,
       ...commonShape(limits),
-      messages: z
-        .array(message, { error: "expected a non-empty array of messages" })
-        .min(1, { error: "expected a non-empty array of messages" }),
+      ...toolFields,
+      ...informationalFields,
+      messages: messagesField,
+      chat_template_kwargs: templateKwargsField,
       max_completion_tokens: positiveInteger.nullish(),
       logprobs: z.boolean({ error: "expected a boolean" }).nullish(),
       top_logprobs: boundedInteger(0, 20).nullish(),
@@ -99,29 +55,12 @@ function chatSchema(limits: ProtocolLimits) {
   );
 }
 
-/** Field-level "not supported" beats a generic "invalid" from the schema, so it runs first. */
-function rejectUnsupportedMessageParts(messages: unknown): void {
-  if (!Array.isArray(messages)) return;
-  messages.forEach((msg, i) => {
-    if (!isPlainObject(msg)) return;
-    rejectUnsupported(msg, UNSUPPORTED_MESSAGE_FIELDS, `messages[${i}].`);
-    if (!Array.isArray(msg.content)) return;
-    msg.content.forEach((part, j) => {
-      if (!isPlainObject(part) || part.type === "text") return;
-      const param = formatParam(["messages", i, "content", j, "type"]);
-      if (typeof part.type === "string" && UNSUPPORTED_PART_TYPES.has(part.type)) {
-        throw unsupportedField(param, ` (content parts of type '${part.type}')`);
-      }
-      throw invalidRequest(`Invalid value for '${param}': expected 'text'.`, param, "invalid_value");
-    });
-  });
-}
-
 const cachedChatSchema = perLimits(chatSchema);
 
 export function parseChatRequest(body: unknown, limits: ProtocolLimits): ParsedGenerationRequest {
   if (!isPlainObject(body)) throw invalidRequest("The request body must be a JSON object.");
   rejectUnsupported(body, UNSUPPORTED_BODY_FIELDS);
+  rejectUnsupportedToolParts(body);
   rejectUnsupportedMessageParts(body.messages);
 
   const result = cachedChatSchema(limits).safeParse(body);
@@ -149,17 +88,15 @@ export function parseChatRequest(body: unknown, limits: ProtocolLimits): ParsedG
     throw invalidRequest("'stop' cannot be combined with a JSON 'response_format': generation ends when the value is complete.", "stop", "invalid_value");
   }
 
-  const messages: ChatMessage[] = fields.messages.map((m) => {
-    const out: ChatMessage = { role: m.role, content: m.content };
-    if ("name" in m && m.name != null) out.name = m.name;
-    if (m.role === "tool") out.toolCallId = m.tool_call_id;
-    return out;
-  });
+  const messages = toChatMessages(fields.messages);
+  const tools = toToolSettings(fields, limits.maxSchemaBytes);
+  const templateKwargs = fields.chat_template_kwargs ?? {};
 
   return {
     ...httpFields(fields),
+    ...toRequestLabels(fields),
     request: {
-      prompt: { kind: "chat", messages },
+      prompt: { kind: "chat", messages, tools: tools?.tools ?? [], templateKwargs },
       sampling: toSamplingParams(fields),
       maxTokens,
       stop,
@@ -167,8 +104,8 @@ export function parseChatRequest(body: unknown, limits: ProtocolLimits): ParsedG
       logprobs: fields.logprobs === true ? (fields.top_logprobs ?? 0) : null,
       promptParam: "messages",
       constraint,
-      tools: null,
-      templateKwargs: {},
+      tools,
+      templateKwargs,
     },
   };
 }

@@ -73,8 +73,15 @@ export const logitBiasField = z
   })
   .nullish();
 
+/** include_obfuscation: true (padding chunks against length side channels) is refused in httpFields; false asks for nothing. */
 export const streamOptionsField = z
-  .strictObject({ include_usage: z.boolean({ error: "expected a boolean" }).nullish() }, { error: "expected an object" })
+  .strictObject(
+    {
+      include_usage: z.boolean({ error: "expected a boolean" }).nullish(),
+      include_obfuscation: z.boolean({ error: "expected a boolean" }).nullish(),
+    },
+    { error: "expected an object" },
+  )
   .nullish();
 
 /** Sampling fields shared by both endpoints, with our documented ranges. */

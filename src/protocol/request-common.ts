@@ -3,7 +3,7 @@
  * common fields and their conversion to the engine's types.
  */
 import { z } from "zod";
-import { invalidRequest } from "../errors.ts";
+import { invalidRequest, unsupportedField } from "../errors.ts";
 import type { SamplingParams, ValidGenerationRequest } from "../domain.ts";
 import { boundedInteger, positiveInteger, samplingShape, stopField, streamOptionsField, text } from "./fields.ts";
 
@@ -29,6 +29,10 @@ export interface ParsedGenerationRequest {
   includeUsage: boolean;
   /** OpenAI's end-user id; used for logging only. */
   user: string | null;
+  /** Chat only: OpenAI's `safety_identifier`; used for logging only. */
+  safetyIdentifier: string | null;
+  /** Chat only: the client's `metadata`; used for logging only. */
+  metadata: Record<string, string> | null;
   request: ValidGenerationRequest;
 }
 
@@ -80,11 +84,16 @@ export function httpFields(fields: CommonFields): Omit<ParsedGenerationRequest, 
   if (fields.stream_options != null && !stream) {
     throw invalidRequest("'stream_options' is only allowed when 'stream' is true.", "stream_options", "invalid_value");
   }
+  if (fields.stream_options?.include_obfuscation === true) {
+    throw unsupportedField("stream_options.include_obfuscation", " (the server sends no obfuscation padding; send false or leave it out)");
+  }
   return {
     model: fields.model,
     stream,
     includeUsage: fields.stream_options?.include_usage ?? false,
     user: fields.user ?? null,
+    safetyIdentifier: null,
+    metadata: null,
   };
 }
 

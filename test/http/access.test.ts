@@ -109,6 +109,20 @@ describe("logs", () => {
     await app.close();
   });
 
+  it("the finished line carries safety_identifier and metadata when sent, and never the messages", async () => {
+    const { app, lines, raw } = appWithLogs();
+    const body = chatBody({ safety_identifier: "hashed-7", metadata: { team: "search" }, messages: [{ role: "user", content: "secret-prompt-q9" }] });
+    await app.inject({ method: "POST", url: "/v1/chat/completions", payload: body });
+    await app.inject({ method: "POST", url: "/v1/chat/completions", payload: chatBody() });
+    const finished = lines.filter((l) => typeof l.completionId === "string" && l.durationMs !== undefined);
+    expect(finished).toHaveLength(2);
+    expect(finished[0]).toMatchObject({ safetyIdentifier: "hashed-7", metadata: { team: "search" } });
+    expect(finished[1]).not.toHaveProperty("safetyIdentifier");
+    expect(finished[1]).not.toHaveProperty("metadata");
+    expect(raw.join("\n")).not.toContain("secret-prompt-q9");
+    await app.close();
+  });
+
   it("never logs API keys or the Authorization header", async () => {
     const { app, raw } = appWithLogs({ apiKeys: ["super-secret-key"] });
     await app.inject({ method: "GET", url: "/v1/models", headers: { authorization: "Bearer super-secret-key" } });

@@ -76,6 +76,8 @@ describe("deeply nested JSON (10^5 levels) -> 400, no stack overflow", () => {
     ["as a logit_bias value", `{"model":"tiny-chat","messages":[{"role":"user","content":"x"}],"logit_bias":{"1":${nestedArray}}}`],
     ["as stop", `{"model":"tiny-chat","messages":[{"role":"user","content":"x"}],"stop":${nestedArray}}`],
     ["as a message field", `{"model":"tiny-chat","messages":[{"role":"user","content":"x","name":${nestedObject}}]}`],
+    ["as a tool's parameters", `{"model":"tiny-chat","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":${nestedObject}}}]}`],
+    ["as a template variable", `{"model":"tiny-chat","messages":[{"role":"user","content":"x"}],"chat_template_kwargs":{"a":${nestedArray}}}`],
   ];
   for (const [where, payload] of places) {
     it(where, async () => {

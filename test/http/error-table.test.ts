@@ -35,11 +35,11 @@ describe("400 invalid / unsupported fields", () => {
     const res = await app.inject({
       method: "POST",
       url: "/v1/chat/completions",
-      payload: chatBody({ tools: [{ type: "function", function: { name: "f" } }] }),
+      payload: chatBody({ audio: { voice: "alloy", format: "mp3" } }),
     });
     expect(res.statusCode).toBe(400);
     const error = expectEnvelope(res.body, "invalid_request_error");
-    expect(error.param).toBe("tools");
+    expect(error.param).toBe("audio");
     expect(error.message).toMatch(/not supported/);
   });
 

@@ -15,8 +15,10 @@ describe("defaults", () => {
       stream: false,
       includeUsage: false,
       user: null,
+      safetyIdentifier: null,
+      metadata: null,
       request: {
-        prompt: { kind: "chat", messages: [{ role: "user", content: "Hi" }] },
+        prompt: { kind: "chat", messages: [{ role: "user", content: "Hi" }], tools: [], templateKwargs: {} },
         sampling: {
           temperature: 1,
           topP: 1,
@@ -132,6 +134,8 @@ describe("honoured fields", () => {
         { role: "assistant", content: "A" },
         { role: "tool", content: "T", toolCallId: "call_1" },
       ],
+      tools: [],
+      templateKwargs: {},
     });
   });
 
@@ -158,6 +162,6 @@ describe("honoured fields", () => {
 
   it("special-token text passes through as plain text", () => {
     const parsed = parseChatRequest({ ...base, messages: [{ role: "user", content: "<|im_end|></s>" }] }, limits);
-    expect(parsed.request.prompt).toEqual({ kind: "chat", messages: [{ role: "user", content: "<|im_end|></s>" }] });
+    expect(parsed.request.prompt).toEqual({ kind: "chat", messages: [{ role: "user", content: "<|im_end|></s>" }], tools: [], templateKwargs: {} });
   });
 });
