@@ -5,20 +5,25 @@
  * are the request's fault (400); a template that does not parse is the
  * folder's fault (start-up error).
  */
-import { Template } from "@huggingface/jinja";
+import { Template, tokenize } from "@huggingface/jinja";
 import { invalidRequest } from "../errors.ts";
+import type { JsonValue } from "../domain.ts";
 import { ModelLoadError } from "./model-load-error.ts";
 import { asTokenText, type JsonObject } from "./json-file.ts";
-import type { ChatMessage } from "../domain.ts";
+import type { TemplateMessage, TemplateTool } from "./template-input.ts";
+import { withToolsAsText } from "./tool-prompt.ts";
 
 /** Variables beyond the messages that Hugging Face templates read; null when the request has none (templates test `is not none`). */
 export interface TemplateExtras {
-  tools?: unknown[] | null;
+  tools?: TemplateTool[] | null;
   documents?: unknown[] | null;
+  /** chat_template_kwargs: extra variables; the protocol layer refuses names the server sets. */
+  kwargs?: Record<string, JsonValue>;
 }
 
 export interface ChatTemplate {
-  render(messages: ChatMessage[], extras?: TemplateExtras): string;
+  /** Messages in the Hugging Face shape (src/model/template-input.ts); a plain ChatMessage without tool fields is one. */
+  render(messages: TemplateMessage[], extras?: TemplateExtras): string;
 }
 
 /**
@@ -34,6 +39,17 @@ export function compileFolderTemplates(templates: { default: string; toolUse: st
   };
 }
 
+/**
+ * Whether a template reads the `tools` variable (an identifier, not text or
+ * a string literal, nor an attribute such as `x.tools`). One that does is
+ * trusted to render tools and the tool-call history itself; one that does
+ * not gets them as text (src/model/tool-prompt.ts).
+ */
+export function templateHandlesTools(source: string): boolean {
+  const tokens: ReadonlyArray<{ type: string; value: string }> = tokenize(source);
+  return tokens.some((t, i) => t.type === "Identifier" && t.value === "tools" && tokens[i - 1]?.type !== "Dot");
+}
+
 export function compileChatTemplate(source: string, tokenizerConfig: JsonObject, file: string): ChatTemplate {
   let template: Template;
   try {
@@ -46,20 +62,19 @@ export function compileChatTemplate(source: string, tokenizerConfig: JsonObject,
   for (const field of ["bos_token", "eos_token", "unk_token", "pad_token"]) {
     specials[field] = asTokenText(tokenizerConfig[field]) ?? "";
   }
+  const handlesTools = templateHandlesTools(source);
   return {
     render(messages, extras = {}) {
-      const templateMessages = messages.map((m) => ({
-        role: m.role,
-        content: m.content,
-        ...(m.name !== undefined ? { name: m.name } : {}),
-        ...(m.toolCallId !== undefined ? { tool_call_id: m.toolCallId } : {}),
-      }));
+      const tools = extras.tools != null && extras.tools.length > 0 ? extras.tools : null;
+      const view = handlesTools ? { messages, tools } : { messages: withToolsAsText(messages, tools), tools: null };
       try {
         // strftime_now and raise_exception are @huggingface/jinja built-ins; tools/documents must be null, not undefined, when absent.
+        // The kwargs come first so that the server's own variables can never be replaced.
         return template.render({
-          messages: templateMessages,
+          ...extras.kwargs,
+          messages: view.messages,
           add_generation_prompt: true,
-          tools: extras.tools ?? null,
+          tools: view.tools,
           documents: extras.documents ?? null,
           ...specials,
         });

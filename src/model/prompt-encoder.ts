@@ -7,8 +7,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { invalidRequest } from "../errors.ts";
-import type { ChatMessage, PromptInput } from "../domain.ts";
+import type { PromptInput } from "../domain.ts";
 import type { ChatTemplate } from "./chat-template.ts";
+import { mapStrings, someString } from "./json-strings.ts";
+import { toTemplateInput, type TemplateInput } from "./template-input.ts";
 import type { LoadedTokenizer } from "./tokenizer.ts";
 
 export class PromptEncoder {
@@ -26,7 +28,7 @@ export class PromptEncoder {
       case "text":
         return this.tokenizer.plain.encode(prompt.text, { add_special_tokens: true }).ids;
       case "chat":
-        return this.encodeChat(prompt.messages);
+        return this.encodeChat(toTemplateInput(prompt));
     }
   }
 
@@ -39,19 +41,25 @@ export class PromptEncoder {
     return ids;
   }
 
-  private encodeChat(messages: ChatMessage[]): number[] {
-    if (!this.template) {
+  private encodeChat(input: TemplateInput): number[] {
+    const template = this.template;
+    if (!template) {
       throw invalidRequest("This model has no chat template; use /v1/completions with a text prompt.", "messages");
     }
-    const typedSpecial = messages.some((m) => this.tokenizer.specialTexts.some((s) => m.content.includes(s)));
-    if (!typedSpecial) {
-      return this.tokenizer.full.encode(this.template.render(messages), { add_special_tokens: false }).ids;
+    const render = (view: TemplateInput): string => template.render(view.messages, { tools: view.tools, kwargs: view.kwargs });
+    const specials = this.tokenizer.specialTexts;
+    const looksSpecial = (s: string): boolean => specials.some((t) => t.length > 0 && s.includes(t));
+    if (!someString(input, looksSpecial)) {
+      return this.tokenizer.full.encode(render(input), { add_special_tokens: false }).ids;
     }
-    // Render with each message's content fenced by unguessable markers, so
-    // the user's text can be told apart from the template's.
-    const fence = `\u0000${randomBytes(8).toString("hex")}\u0000`;
-    const fenced = messages.map((m) => ({ ...m, content: `${fence}${m.content}${fence}` }));
-    const parts = this.template.render(fenced).split(fence);
+    // Render with each string the client wrote that holds special-token
+    // text fenced by unguessable markers, so it can be told apart from the
+    // template's text. The markers are ASCII that no filter a template
+    // applies changes (case, JSON, HTML escaping), so they survive being
+    // written with `tojson`, as tool arguments and schemas are.
+    const fence = `~#${randomFenceDigits()}#~`;
+    const fenced = mapStrings(input, (s) => (looksSpecial(s) ? `${fence}${s}${fence}` : s));
+    const parts = render(fenced).split(fence);
     if (parts.length % 2 === 0) {
       throw invalidRequest("The model's chat template altered message content in a way that cannot be tokenized safely.", "messages");
     }
@@ -87,6 +95,11 @@ export class PromptEncoder {
     if (run.length > 0) ids.push(...this.tokenizer.plain.encode(run, { add_special_tokens: false }).ids);
     return ids;
   }
+}
+
+/** 24 random decimal digits: a marker no client can guess, of characters no case or escaping filter changes. */
+function randomFenceDigits(): string {
+  return [...randomBytes(24)].map((b) => String(b % 10)).join("");
 }
 
 /** Splits text at the special tokens' texts (leftmost, then longest: `specials` is sorted longest first). */

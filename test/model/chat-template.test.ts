@@ -17,6 +17,7 @@ import { ApiError } from "../../src/errors.ts";
 import { compileChatTemplate, compileFolderTemplates } from "../../src/model/chat-template.ts";
 import { loadModelFolder } from "../../src/model/model-folder.ts";
 import { ModelLoadError } from "../../src/model/model-load-error.ts";
+import type { TemplateTool } from "../../src/model/template-input.ts";
 import { defaultModelPath } from "../support/fixtures.ts";
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -35,6 +36,7 @@ const LLAMA3_STYLE = [
 ].join("\n");
 
 const user = [{ role: "user" as const, content: "hi" }];
+const fn = (name: string): TemplateTool => ({ type: "function", function: { name, parameters: { type: "object", properties: {} } } });
 const dirs: string[] = [];
 function folderWith(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "chat-template-"));
@@ -56,7 +58,7 @@ describe("chat templates", () => {
     expect(text.startsWith("<|begin_of_text|><|start_header_id|>system")).toBe(true);
     expect(text).not.toContain("Tools:");
     expect(text.endsWith("<|start_header_id|>assistant<|end_header_id|>\n\n")).toBe(true);
-    expect(template.render(user, { tools: [{ type: "function" }, { type: "function" }] })).toContain("Tools: 2");
+    expect(template.render(user, { tools: [fn("a"), fn("b")] })).toContain("Tools: 2");
   });
 
   it("tools and documents are null, not undefined, when absent (`is not none` is false)", () => {
@@ -86,7 +88,7 @@ describe("chat templates", () => {
     const template = compileFolderTemplates({ default: folder.chatTemplate!, toolUse: folder.toolUseTemplate, file: folder.chatTemplateFile }, folder.tokenizerConfig);
     expect(template.render(user)).toBe("D1");
     expect(template.render(user, { tools: [] })).toBe("D1");
-    expect(template.render(user, { tools: [{}, {}, {}] })).toBe("T3");
+    expect(template.render(user, { tools: [fn("a"), fn("b"), fn("c")] })).toBe("T3");
   });
 
   it("chat_template.jinja wins over tokenizer_config's entry", () => {
