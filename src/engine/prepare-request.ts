@@ -8,6 +8,7 @@ import { contextLengthExceeded, invalidRequest, promptFarTooLong, promptOverServ
 import { compileConstraint } from "../generation/constraint/compile-constraint.ts";
 import type { StructuredOutputSupport } from "../generation/constraint/constraint-vocabulary.ts";
 import { SchemaError } from "../generation/constraint/schema-error.ts";
+import { checkToolSchemas } from "./check-tools.ts";
 import { DEFAULT_COMPILE_OPTIONS } from "../generation/constraint/schema-compiler.ts";
 import { formatParam } from "../protocol/request-errors.ts";
 
@@ -31,6 +32,7 @@ export interface ModelLimits {
  */
 export function checkBeforeEncoding(valid: ValidGenerationRequest, limits: ModelLimits): void {
   checkConstraint(valid, limits.structuredOutput);
+  checkToolSchemas(valid.tools);
   for (const [id] of valid.sampling.logitBias) {
     if (id >= limits.vocabSize) {
       throw invalidRequest(`logit_bias token id ${id} is outside the vocabulary [0, ${limits.vocabSize}).`, `logit_bias.${id}`);
@@ -42,9 +44,23 @@ export function checkBeforeEncoding(valid: ValidGenerationRequest, limits: Model
     return;
   }
   // A token covers at most maxTokenChars characters; the factor 2 leaves room for normalizers that change the text's length.
-  const chars = prompt.kind === "text" ? prompt.text.length : prompt.messages.reduce((n, m) => n + m.content.length, 0);
+  const chars = prompt.kind === "text" ? prompt.text.length : chatChars(prompt);
   const atLeast = Math.floor(chars / (2 * limits.maxTokenChars));
   if (atLeast > limits.contextLength) throw promptFarTooLong(atLeast, limits.contextLength, valid.promptParam);
+}
+
+/**
+ * The text a chat prompt holds at least: message contents and call
+ * arguments. Tool schemas are left out: a template may show only their
+ * names (tiny-chat's does), so their size bounds nothing.
+ */
+function chatChars(prompt: Extract<ValidGenerationRequest["prompt"], { kind: "chat" }>): number {
+  let chars = 0;
+  for (const m of prompt.messages) {
+    chars += m.content.length;
+    for (const call of m.toolCalls ?? []) chars += call.arguments.length;
+  }
+  return chars;
 }
 
 /**

@@ -1,0 +1,33 @@
+/**
+ * Compiles each offered function's `parameters` the way the constrained
+ * decoder will (src/generation/constraint/schema-compiler.ts), so that a
+ * schema whose arguments cannot be guaranteed is a 400 naming the keyword
+ * (`tools[0].function.parameters.properties.age.multipleOf`) before any work
+ * starts, as response_format schemas are. Done for every tool_choice,
+ * "none" included: the same request must not be refused or accepted
+ * depending on whether the model was allowed to call.
+ */
+import type { ToolSettings } from "../domain.ts";
+import { invalidRequest } from "../errors.ts";
+import { SchemaError, isObject } from "../generation/constraint/schema-error.ts";
+import { DEFAULT_COMPILE_OPTIONS, compileSchema } from "../generation/constraint/schema-compiler.ts";
+import { formatParam } from "../protocol/request-errors.ts";
+
+export function checkToolSchemas(tools: ToolSettings | null): void {
+  if (tools === null) return;
+  tools.tools.forEach((tool, i) => {
+    const at = (path: ReadonlyArray<string | number>): string => formatParam(["tools", i, "function", "parameters", ...path]);
+    // Every call format writes the arguments as a JSON object.
+    const type = isObject(tool.parameters) ? tool.parameters.type : undefined;
+    if (type !== undefined && type !== "object") {
+      throw invalidRequest(`Invalid schema at '${at(["type"])}': a function's parameters must be an object schema ('type': 'object').`, at(["type"]), "invalid_schema");
+    }
+    try {
+      // asciiOnly changes how strings are written, never whether a schema compiles.
+      compileSchema(tool.parameters, DEFAULT_COMPILE_OPTIONS);
+    } catch (error) {
+      if (!(error instanceof SchemaError)) throw error;
+      throw invalidRequest(`Invalid schema at '${at(error.path)}': ${error.message}.`, at(error.path), "invalid_schema");
+    }
+  });
+}
