@@ -22,7 +22,7 @@ export interface ToolCallGrammarRequest {
 export function compileToolCalls(request: ToolCallGrammarRequest, options: SchemaCompileOptions): Grammar {
   const { layout, functions } = request;
   return compileComposite(
-    functions.map((f) => f.parameters),
+    functions.map((f) => asObjectSchema(f.parameters)),
     options,
     (argumentSchemas, parts) => {
       const text = (t: string): GrammarNode => (t === "" ? parts.grammar.empty() : parts.literal(t));
@@ -56,4 +56,16 @@ export function compileToolCalls(request: ToolCallGrammarRequest, options: Schem
 function repeatCalls(parts: GrammarParts, call: GrammarNode, parallel: boolean, between: string): GrammarNode {
   if (!parallel) return call;
   return parts.grammar.repeat(call, 1, Number.POSITIVE_INFINITY, between === "" ? null : parts.literal(between));
+}
+
+/**
+ * Arguments are always an object: a parameters schema that names no type
+ * (`{}`, or only `properties`) would otherwise also allow strings or
+ * numbers, which no client can read as arguments.
+ */
+function asObjectSchema(parameters: unknown): unknown {
+  if (typeof parameters !== "object" || parameters === null || Array.isArray(parameters)) return parameters;
+  const schema = parameters as Record<string, unknown>;
+  const combined = ["type", "anyOf", "oneOf", "allOf", "$ref", "enum", "const"].some((k) => k in schema);
+  return combined ? schema : { ...schema, type: "object" };
 }

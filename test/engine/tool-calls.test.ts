@@ -1,0 +1,93 @@
+/**
+ * Tool calls through the real engine (real worker threads, tiny-chat):
+ * forced calls (tool_choice required or a named function) are always
+ * calls whose arguments validate, whatever the seed; a stream's pieces
+ * reassemble to the same calls; "none" never returns calls.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ToolCall, ToolChoice, ValidGenerationRequest } from "../../src/domain.ts";
+import type { OnnxEngine } from "../../src/engine/onnx-engine.ts";
+import { schemaValid } from "../generation/constraint/support.ts";
+import { collect, greedy, nextId, startEngine } from "../support/engine.ts";
+import { tinyChat } from "../support/fixtures.ts";
+import { chatRequest } from "../support/requests.ts";
+
+const weather = {
+  name: "get_weather",
+  parameters: { type: "object", properties: { city: { type: "string", maxLength: 10 }, unit: { enum: ["c", "f"] } }, required: ["city"], additionalProperties: false },
+};
+const sum = {
+  name: "add",
+  parameters: { type: "object", properties: { a: { type: "integer", minimum: 0, maximum: 99 }, b: { type: "integer", minimum: 0, maximum: 99 } }, required: ["a", "b"], additionalProperties: false },
+};
+
+function withTools(choice: ToolChoice, overrides: Partial<ValidGenerationRequest> = {}): ValidGenerationRequest {
+  return chatRequest("What is the weather in Oslo?", { tools: { tools: [weather, sum], choice, parallel: true }, maxTokens: 120, ...overrides });
+}
+
+interface Answer {
+  content: string;
+  calls: ToolCall[];
+  finish: string;
+}
+
+async function answer(engine: OnnxEngine, request: ValidGenerationRequest): Promise<Answer> {
+  const generation = await engine.start(request, { id: nextId(), signal: new AbortController().signal });
+  const out = await collect(generation.events);
+  const calls: ToolCall[] = [];
+  let content = "";
+  for (const e of out.events) {
+    if (e.type !== "delta") continue;
+    content += e.text;
+    for (const piece of e.toolCalls ?? []) {
+      if (piece.id !== undefined && piece.name !== undefined) calls[piece.index] = { id: piece.id, name: piece.name, arguments: piece.arguments };
+      else calls[piece.index].arguments += piece.arguments;
+    }
+  }
+  return { content, calls, finish: out.finish[0] ?? "" };
+}
+
+const schemaOf = (name: string): unknown => [weather, sum].find((f) => f.name === name)?.parameters;
+
+describe("tool calls on tiny-chat", () => {
+  let engine: OnnxEngine;
+  beforeAll(async () => {
+    engine = await startEngine(tinyChat, { maxBatchSize: 8 });
+  });
+  afterAll(() => engine.close(0));
+
+  it("required: every seed gives a call to an offered function with valid arguments, and finish_reason tool_calls", async () => {
+    // One call per turn: with parallel calls an untrained model may go on adding calls up to max_tokens.
+    for (let seed = 1; seed <= 6; seed++) {
+      const request = withTools({ kind: "required" }, { sampling: { ...greedy, temperature: 1.3, seed } });
+      const a = await answer(engine, { ...request, tools: request.tools && { ...request.tools, parallel: false } });
+      expect(a.finish).toBe("tool_calls");
+      expect(a.content).toBe("");
+      expect(a.calls.length).toBeGreaterThan(0);
+      for (const call of a.calls) {
+        expect(call.id).toMatch(/^call_/);
+        expect(schemaValid(schemaOf(call.name), JSON.parse(call.arguments)), call.arguments).toBe(true);
+      }
+    }
+  });
+
+  it("a named function: exactly one call, to that function", async () => {
+    for (let seed = 1; seed <= 4; seed++) {
+      const a = await answer(engine, withTools({ kind: "function", name: "add" }, { sampling: { ...greedy, temperature: 1, seed } }));
+      expect(a.calls.map((c) => c.name)).toEqual(["add"]);
+      expect(schemaValid(sum.parameters, JSON.parse(a.calls[0].arguments))).toBe(true);
+    }
+  });
+
+  it("none: never a call, even when the model writes call syntax", async () => {
+    const a = await answer(engine, withTools({ kind: "none" }, { sampling: greedy, maxTokens: 40 }));
+    expect(a.calls).toEqual([]);
+    expect(a.finish).not.toBe("tool_calls");
+  });
+
+  it("the same request twice with a seed gives the same calls (ids aside)", async () => {
+    const request = withTools({ kind: "required" }, { sampling: { ...greedy, temperature: 1, seed: 9 } });
+    const [first, second] = [await answer(engine, request), await answer(engine, request)];
+    expect(second.calls.map(({ name, arguments: args }) => [name, args])).toEqual(first.calls.map(({ name, arguments: args }) => [name, args]));
+  });
+});
