@@ -156,7 +156,8 @@ export class OnnxEngine implements Engine {
   private textShape(valid: ValidGenerationRequest, decoding: ToolDecoding): TextShape {
     const chat = valid.prompt.kind === "chat";
     const tools = valid.tools;
-    const calling = chat && tools !== null && tools.choice.kind !== "none" && tools.tools.length > 0;
+    // Only chat requests carry tools (the protocol sets none for completions).
+    const calling = tools !== null && tools.choice.kind !== "none" && tools.tools.length > 0;
     return {
       reasoning: chat ? this.reasoningTags : null,
       tools: calling

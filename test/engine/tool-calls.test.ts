@@ -4,12 +4,16 @@
  * calls whose arguments validate, whatever the seed; a stream's pieces
  * reassemble to the same calls; "none" never returns calls.
  */
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ToolCall, ToolChoice, ValidGenerationRequest } from "../../src/domain.ts";
+import type { ToolCall, ToolChoice, ToolSettings, ValidGenerationRequest } from "../../src/domain.ts";
 import type { OnnxEngine } from "../../src/engine/onnx-engine.ts";
+import { compileSchema } from "../../src/generation/constraint/schema-compiler.ts";
+import { SchemaError } from "../../src/generation/constraint/schema-error.ts";
+import { schemaArbitrary } from "../generation/constraint/random-schemas.ts";
 import { schemaValid } from "../generation/constraint/support.ts";
-import { collect, greedy, nextId, startEngine } from "../support/engine.ts";
-import { tinyChat } from "../support/fixtures.ts";
+import { collect, greedy, nextId, startEngine, textRequest } from "../support/engine.ts";
+import { fixturePath, haveFixtures, tinyChat } from "../support/fixtures.ts";
 import { chatRequest } from "../support/requests.ts";
 
 const weather = {
@@ -91,3 +95,60 @@ describe("tool calls on tiny-chat", () => {
     expect(second.calls.map(({ name, arguments: args }) => [name, args])).toEqual(first.calls.map(({ name, arguments: args }) => [name, args]));
   });
 });
+
+/**
+ * Random-weight fixture models (their random logits explore the grammar far
+ * more than a trained model) with random parameters schemas and seeds:
+ * forced calls always parse to offered functions with valid arguments.
+ */
+describe.each(fixtureModels())("forced calls on %s", (_name, folder, prompt) => {
+  let engine: OnnxEngine;
+  beforeAll(async () => {
+    engine = await startEngine(folder, { maxBatchSize: 8 });
+  });
+  afterAll(() => engine.close(0));
+
+  it("random parameters schemas, seeds and temperatures", async () => {
+    let checked = 0;
+    await fc.assert(
+      fc.asyncProperty(objectSchemas, fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.constantFrom(0, 0.8, 1.5), async (parameters, seed, temperature) => {
+        if (!compiles(parameters)) return;
+        const tools = { tools: [{ name: "f_random", parameters }, weather], choice: { kind: "required" } as const, parallel: false };
+        const a = await answer(engine, textRequestWithTools(prompt, tools, { sampling: { ...greedy, temperature, seed }, maxTokens: 200 }));
+        if (a.finish === "length") return;
+        checked++;
+        expect(a.finish).toBe("tool_calls");
+        expect(a.calls).toHaveLength(1);
+        const schema = a.calls[0].name === "f_random" ? parameters : weather.parameters;
+        expect(schemaValid(schema, JSON.parse(a.calls[0].arguments)), `${a.calls[0].arguments} against ${JSON.stringify(schema)}`).toBe(true);
+      }),
+      { numRuns: 8 },
+    );
+    expect(checked).toBeGreaterThan(0);
+  });
+});
+
+function fixtureModels(): Array<[string, string, string]> {
+  if (!haveFixtures) return [];
+  return [
+    ["the gpt2 fixture", fixturePath("tiny-random-gpt2-fp32"), "in the end, he was on it"],
+    ["the Llama fixture", fixturePath("tiny-random-LlamaForCausalLM-fp32-reconstructed"), "he was on"],
+  ];
+}
+
+const objectSchemas = schemaArbitrary.filter((s) => typeof s === "object" && s !== null && (s as { type?: unknown }).type === "object");
+
+function compiles(schema: unknown): boolean {
+  try {
+    compileSchema(schema);
+    return true;
+  } catch (error) {
+    if (error instanceof SchemaError) return false;
+    throw error;
+  }
+}
+
+/** The fixtures have no chat template: a text prompt, with the tools steering decoding only. */
+function textRequestWithTools(prompt: string, tools: ToolSettings, overrides: Partial<ValidGenerationRequest>): ValidGenerationRequest {
+  return textRequest(prompt, { tools, ...overrides });
+}
