@@ -201,6 +201,7 @@ describe("parseConfig", () => {
       ["--max-stop", "MAX_STOP"],
       ["--max-body-bytes", "MAX_BODY_BYTES"],
       ["--max-schema-bytes", "MAX_SCHEMA_BYTES"],
+      ["--tool-call-format", "TOOL_CALL_FORMAT"],
       ["--max-prompt-tokens", "MAX_PROMPT_TOKENS"],
       ["--max-tokens-cap", "MAX_TOKENS_CAP"],
       ["--api-key", "API_KEYS"],
