@@ -23,7 +23,7 @@ export function checkToolSchemas(tools: ToolSettings | null): void {
       throw invalidRequest(`Invalid schema at '${at(["type"])}': a function's parameters must be an object schema ('type': 'object').`, at(["type"]), "invalid_schema");
     }
     try {
-      // asciiOnly changes how strings are written, never whether a schema compiles.
+      // The model's vocabulary limits (asciiOnly) are applied where calls are constrained: check-tool-decoding.ts.
       compileSchema(tool.parameters, DEFAULT_COMPILE_OPTIONS);
     } catch (error) {
       if (!(error instanceof SchemaError)) throw error;
