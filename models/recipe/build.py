@@ -69,7 +69,7 @@ def step_eval(a, work):
     import torch
     from export_onnx import load_checkpoint
     from train import evaluate, load_heldout
-    torch.set_num_threads(2)
+    torch.set_num_threads(a.threads)
     model = load_checkpoint(os.path.join(work, a.ckpt))
     tok = bpe.load_from_json(os.path.join(a.out, "tokenizer.json"))
     items = load_heldout(os.path.join(work, "heldout.jsonl"))
@@ -222,6 +222,9 @@ def main():
                     help="--then phases: share of rows that start with a tool conversation")
     ap.add_argument("--tool-seq", type=int, default=448, help="--then phases: row length")
     ap.add_argument("--tool-bsz", type=int, default=10, help="--then phases: rows per batch")
+    ap.add_argument("--threads", type=int, default=2,
+                    help="torch threads for training and eval; 1 is much faster when the cores are shared "
+                         "(two OpenMP threads then wait on each other at every op)")
     ap.add_argument("--init-onnx", metavar="MODEL_ONNX",
                     help="instead of training the first phase, recover its weights from this exported fp32 "
                          "onnx/model.onnx (recover_onnx.py) into final.pt")
@@ -251,12 +254,13 @@ def main():
                            cwd=os.path.dirname(os.path.dirname(HERE)))
         else:
             subprocess.run([py, os.path.join(HERE, "train.py"), "--work", work, "--minutes", str(a.minutes),
-                            "--seed", str(a.seed)], check=True)
+                            "--seed", str(a.seed), "--threads", str(a.threads)], check=True)
         for n, (minutes, lr) in enumerate(phases, start=2):
             subprocess.run([py, os.path.join(HERE, "train.py"), "--work", work, "--minutes", str(minutes),
                             "--seed", str(a.seed), "--lr", str(lr), "--init", os.path.join(work, checkpoint(n - 1)),
-                            "--phase", str(n), "--eval-every", "5", "--save-as", checkpoint(n),
-                            "--tool-share", str(a.tool_share), "--seq", str(a.tool_seq), "--bsz", str(a.tool_bsz)],
+                            "--phase", str(n), "--eval-every", "8", "--eval-items", "20", "--save-as", checkpoint(n),
+                            "--tool-share", str(a.tool_share), "--seq", str(a.tool_seq), "--bsz", str(a.tool_bsz),
+                            "--threads", str(a.threads)],
                            check=True)
     if phases and a.ckpt == "final.pt":
         a.ckpt = checkpoint(len(phases) + 1)

@@ -132,6 +132,7 @@ def main():
     ap.add_argument("--tool-share", type=float, default=0.0,
                     help="share of rows that start with a tool conversation (work/tools.jsonl); 0: none")
     ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--eval-items", type=int, default=40, help="held-out items per skill in the periodic eval")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -204,11 +205,12 @@ def main():
                  "lr": round(lr, 6)})
         if el >= next_eval:
             next_eval += a.eval_every * 60.0
-            acc, _ = evaluate(model, tok, heldout, per_skill=40, autocast=True)
-            say({"event": "eval", "step": step, "min": round(el / 60, 2), "loss": round(ema, 4), "acc": acc})
+            t_eval = time.time()
+            acc, _ = evaluate(model, tok, heldout, per_skill=a.eval_items, autocast=True)
+            say({"event": "eval", "eval_secs": round(time.time() - t_eval, 1), "step": step, "min": round(el / 60, 2), "loss": round(ema, 4), "acc": acc})
             save("ckpt.pt")
     save(a.save_as)
-    acc, _ = evaluate(model, tok, heldout, per_skill=40, autocast=True)
+    acc, _ = evaluate(model, tok, heldout, per_skill=a.eval_items, autocast=True)
     say({"event": "done", "step": step, "min": round((time.time() - start) / 60, 2), "acc_subsample": acc})
 
 
