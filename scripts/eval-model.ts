@@ -40,7 +40,7 @@ const { values } = parseArgs({
     dtype: { type: "string", default: "fp32" },
     heldout: { type: "string" },
     limit: { type: "string" },
-    "max-tokens": { type: "string", default: "96" },
+    "max-tokens": { type: "string", default: "128" },
     "show-errors": { type: "string", default: "3" },
   },
 });

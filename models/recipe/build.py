@@ -206,9 +206,10 @@ def checkpoint(phase):
     return "final.pt" if phase == 1 else f"final{phase}.pt"
 
 
-def parse_phase(spec):
-    minutes, lr = spec.split("@")
-    return float(minutes), float(lr)
+def parse_phase(spec, tool_share):
+    """MINUTES@LR, or MINUTES@LR@TOOL_SHARE for that phase's own share of tool rows."""
+    parts = spec.split("@")
+    return float(parts[0]), float(parts[1]), float(parts[2]) if len(parts) > 2 else tool_share
 
 
 def main():
@@ -231,10 +232,13 @@ def main():
     ap.add_argument("--work", default=os.path.join(HERE, "work"))
     ap.add_argument("--steps", default=",".join(STEPS))
     ap.add_argument("--ckpt", default="final.pt", help="checkpoint in --work to export/evaluate")
-    ap.add_argument("--then", action="append", default=[], metavar="MINUTES@LR",
+    ap.add_argument("--from-phase", type=int, default=1,
+                    help="train from this phase on; the earlier phases' checkpoints are already in --work")
+    ap.add_argument("--then", action="append", default=[], metavar="MINUTES@LR[@TOOL_SHARE]",
                     help="a further training phase from the previous phase's weights: fresh AdamW, LR warmed "
-                         "up to LR then cosine down over MINUTES; repeatable. The last phase's checkpoint "
-                         "(final.pt, final2.pt, ...) is exported")
+                         "up to LR then cosine down over MINUTES, on the first skills mixed with the tool skill "
+                         "(TOOL_SHARE of the rows, default --tool-share); repeatable. The last phase's "
+                         "checkpoint (final.pt, final2.pt, ...) is exported")
     a = ap.parse_args()
     work = os.path.abspath(a.work)
     a.out = os.path.abspath(a.out)
@@ -243,8 +247,8 @@ def main():
     py = sys.executable
     if "data" in steps:
         step_data(a, work)
-    phases = [parse_phase(p) for p in a.then]
-    if "train" in steps:
+    phases = [parse_phase(p, a.tool_share) for p in a.then]
+    if "train" in steps and a.from_phase == 1:
         if a.init_onnx:
             subprocess.run([py, os.path.join(HERE, "recover_onnx.py"), "--onnx", os.path.abspath(a.init_onnx),
                             "--out", os.path.join(work, "final.pt"), "--ref", os.path.join(work, "recover_ref.json"),
@@ -255,11 +259,14 @@ def main():
         else:
             subprocess.run([py, os.path.join(HERE, "train.py"), "--work", work, "--minutes", str(a.minutes),
                             "--seed", str(a.seed), "--threads", str(a.threads)], check=True)
-        for n, (minutes, lr) in enumerate(phases, start=2):
+    if "train" in steps:
+        for n, (minutes, lr, share) in enumerate(phases, start=2):
+            if n < a.from_phase:
+                continue
             subprocess.run([py, os.path.join(HERE, "train.py"), "--work", work, "--minutes", str(minutes),
                             "--seed", str(a.seed), "--lr", str(lr), "--init", os.path.join(work, checkpoint(n - 1)),
                             "--phase", str(n), "--eval-every", "8", "--eval-items", "20", "--save-as", checkpoint(n),
-                            "--tool-share", str(a.tool_share), "--seq", str(a.tool_seq), "--bsz", str(a.tool_bsz),
+                            "--tool-share", str(share), "--seq", str(a.tool_seq), "--bsz", str(a.tool_bsz),
                             "--threads", str(a.threads)],
                            check=True)
     if phases and a.ckpt == "final.pt":

@@ -104,7 +104,7 @@ def evaluate(model, tok, items, per_skill=None, autocast=False, bs=64):
             chunk = its[i:i + bs]
             prompts = [bpe.render_chat(it["messages"], add_generation_prompt=True, tools=it.get("tools"))
                        for it in chunk]
-            outs = greedy_batch(model, tok, prompts, max_new=96, autocast=autocast)
+            outs = greedy_batch(model, tok, prompts, max_new=128, autocast=autocast)
             for it, got in zip(chunk, outs):
                 ok += got == it["answer"]
                 results.append((it, got))
