@@ -8,6 +8,8 @@ export interface CompileContext {
   compile(schema: unknown, path: SchemaPath): GrammarNode;
   /** Fixed JSON text (punctuation, keys, enum values). */
   literal(text: string): GrammarNode;
+  /** `,` or `:` between JSON members and items, with the space the options allow after it. */
+  separator(text: "," | ":"): GrammarNode;
   /** `"name":` followed by the value. */
   member(name: string, value: GrammarNode): GrammarNode;
   /** A key of an additional property: any string but the declared names. */

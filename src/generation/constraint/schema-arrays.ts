@@ -29,7 +29,7 @@ export function arrayNode(ctx: CompileContext, schema: Record<string, unknown>, 
 
   const open = ctx.literal("[");
   const close = ctx.literal("]");
-  const comma = ctx.literal(",");
+  const comma = ctx.separator(",");
   const restNode = rest === false ? null : ctx.compile(rest, [...path, restKey]);
   const prefixNodes = prefix.map((p, i) => ctx.compile(p, [...path, prefixKey, i]));
 

@@ -35,6 +35,12 @@ export interface SchemaCompileOptions {
   asciiOnly: boolean;
   /** Grammar size limit: a bigger schema is refused. */
   maxNodes: number;
+  /**
+   * Allow one space after each `:` and `,` (`{"city": "Oslo"}`), the way
+   * Python's json.dumps writes and models trained on it write tool
+   * arguments. Off, the value is compact JSON.
+   */
+  separatorSpace?: boolean;
 }
 
 export const DEFAULT_COMPILE_OPTIONS: SchemaCompileOptions = { asciiOnly: false, maxNodes: 20_000 };
@@ -110,6 +116,7 @@ class SchemaCompiler implements CompileContext {
   readonly grammar: Grammar;
   private readonly refs = new Map<string, GrammarNode>();
   private readonly literals = new Map<string, GrammarNode>();
+  private readonly separators = new Map<string, GrammarNode>();
   private readonly strings = new Map<string, GrammarNode>();
   private depth = 0;
   private anyValueNode: GrammarNode | null = null;
@@ -252,8 +259,19 @@ class SchemaCompiler implements CompileContext {
     return node;
   }
 
+  separator(text: "," | ":"): GrammarNode {
+    if (!this.options.separatorSpace) return this.literal(text);
+    let node = this.separators.get(text);
+    if (!node) {
+      node = this.grammar.seq([this.literal(text), this.grammar.optional(this.literal(" "))]);
+      this.separators.set(text, node);
+    }
+    return node;
+  }
+
   member(name: string, value: GrammarNode): GrammarNode {
-    return this.grammar.seq([this.literal(`${JSON.stringify(name)}:`), value]);
+    if (!this.options.separatorSpace) return this.grammar.seq([this.literal(`${JSON.stringify(name)}:`), value]);
+    return this.grammar.seq([this.literal(JSON.stringify(name)), this.separator(":"), value]);
   }
 
   keyString(exclude: string[]): GrammarNode {
@@ -272,10 +290,10 @@ class SchemaCompiler implements CompileContext {
     const ref = g.ref("<any JSON value>");
     this.anyValueNode = ref;
     const string = this.stringTerminal({ asciiOnly: this.options.asciiOnly }, []);
-    const member = g.seq([string, this.literal(":"), ref]);
+    const member = g.seq([string, this.separator(":"), ref]);
     ref.target = g.alt([
-      g.seq([this.literal("{"), g.repeat(member, 0, Number.POSITIVE_INFINITY, this.literal(",")), this.literal("}")]),
-      g.seq([this.literal("["), g.repeat(ref, 0, Number.POSITIVE_INFINITY, this.literal(",")), this.literal("]")]),
+      g.seq([this.literal("{"), g.repeat(member, 0, Number.POSITIVE_INFINITY, this.separator(",")), this.literal("}")]),
+      g.seq([this.literal("["), g.repeat(ref, 0, Number.POSITIVE_INFINITY, this.separator(",")), this.literal("]")]),
       string,
       g.terminal(jsonNumberTerminal({ integer: false })),
       this.literal("true"),

@@ -4,7 +4,8 @@
  * schema allows. Fixing the order is what lets a grammar guarantee
  * `required` without tracking sets of seen keys; JSON objects are unordered,
  * so every value it writes is still valid. Keys are written without
- * whitespace and without escapes.
+ * escapes, and without whitespace unless the options allow a space after
+ * the separators.
  */
 import type { GrammarNode } from "./grammar.ts";
 import type { CompileContext } from "./compile-context.ts";
@@ -39,9 +40,9 @@ export function objectNode(ctx: CompileContext, schema: Record<string, unknown>,
   const extra =
     additional === false
       ? null
-      : g.seq([ctx.keyString([...names]), ctx.literal(":"), ctx.compile(additional, [...path, "additionalProperties"])]);
+      : g.seq([ctx.keyString([...names]), ctx.separator(":"), ctx.compile(additional, [...path, "additionalProperties"])]);
 
-  const comma = ctx.literal(",");
+  const comma = ctx.separator(",");
   // tail[i]: what may follow once some member was written and members i.. remain (each led by a comma).
   let tail: GrammarNode = extra ? g.repeat(g.seq([comma, extra]), 0, Number.POSITIVE_INFINITY, null) : g.empty();
   // start[i]: the same when nothing was written yet (the first member has no comma).

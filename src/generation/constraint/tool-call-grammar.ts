@@ -2,9 +2,11 @@
  * The grammar of tool calls written in a model's own syntax: markers from
  * the layout around `{"name": "<function>", "<argumentsKey>": <arguments>}`,
  * the arguments valid against that function's parameters. Spaces after `:`
- * and `,` and a newline inside the markers are optional, so a model keeps
- * the layout it was trained on (Qwen writes `<tool_call>\n{"name": …}\n`);
- * the arguments themselves are compact JSON.
+ * and `,` (in the arguments too) and a newline inside the markers are
+ * optional, so a model keeps the layout it was trained on (Qwen writes
+ * `<tool_call>\n{"name": "f", "arguments": {"city": "Oslo"}}\n`): forcing
+ * compact JSON on a model that writes spaces pushes it off its training
+ * and spoils the values it writes next.
  */
 import type { ToolCallLayout } from "../../domain.ts";
 import type { Grammar, GrammarNode } from "./grammar.ts";
@@ -23,7 +25,7 @@ export function compileToolCalls(request: ToolCallGrammarRequest, options: Schem
   const { layout, functions } = request;
   return compileComposite(
     functions.map((f) => asObjectSchema(f.parameters)),
-    options,
+    { ...options, separatorSpace: true },
     (argumentSchemas, parts) => {
       const text = (t: string): GrammarNode => (t === "" ? parts.grammar.empty() : parts.literal(t));
       const g = parts.grammar;

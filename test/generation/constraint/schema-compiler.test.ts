@@ -34,7 +34,7 @@ describe("compileSchema", () => {
     expectVerdicts(
       schema,
       ['{"name":"a"}', '{"name":"a","age":3}', '{"name":"a","tags":[]}', '{"name":"a","age":-1,"tags":["x","y"]}'],
-      ['{}', '{"age":3}', '{"age":3,"name":"a"}', '{"name":"a","extra":1}', '{"name":"a",}', '{ "name":"a"}', '{"name":"a","age":3.5}'],
+      ['{}', '{"age":3}', '{"age":3,"name":"a"}', '{"name":"a","extra":1}', '{"name":"a",}', '{ "name":"a"}', '{"name": "a"}', '{"name":"a", "age":3}', '{"name":"a","age":3.5}'],
     );
   });
 

@@ -42,6 +42,19 @@ describe("the tool-call grammar", () => {
     expect(grammarAccepts(grammar("hermes", true), two)).toBe(true);
   });
 
+  it("arguments as json.dumps writes them (a space after ':' and ','), compact, but not other whitespace", () => {
+    const hermes = grammar("hermes", false);
+    const nested = compileToolCalls(
+      { layout: layout("hermes"), functions: [{ name: "plan", parameters: { type: "object", properties: { stops: { type: "array", items: { type: "string" } }, extra: { type: "object" } } } }], parallel: false, bodyOnly: false },
+      DEFAULT_COMPILE_OPTIONS,
+    );
+    expect(grammarAccepts(hermes, '<tool_call>{"name": "get_weather", "arguments": {"city": "Oslo"}}</tool_call>')).toBe(true);
+    expect(grammarAccepts(nested, '<tool_call>{"name": "plan", "arguments": {"stops": ["Oslo", "Rome"], "extra": {"a": [1, {"b": null}]}}}</tool_call>')).toBe(true);
+    expect(grammarAccepts(nested, '<tool_call>{"name":"plan","arguments":{"stops":["Oslo","Rome"],"extra":{"a":[1,{"b":null}]}}}</tool_call>')).toBe(true);
+    expect(grammarAccepts(hermes, '<tool_call>{"name": "get_weather", "arguments": {"city":  "Oslo"}}</tool_call>')).toBe(false);
+    expect(grammarAccepts(hermes, '<tool_call>{"name": "get_weather", "arguments": { "city": "Oslo"}}</tool_call>')).toBe(false);
+  });
+
   it("the body after an opening marker (tool_choice auto)", () => {
     const body = grammar("hermes", false, true);
     expect(grammarAccepts(body, '\n{"name": "get_weather", "arguments": {"city":"Oslo"}}\n</tool_call>')).toBe(true);
