@@ -3,22 +3,12 @@ import { describe, expect, it } from "vitest";
 import type { ToolFunction, ToolSettings } from "../../src/domain.ts";
 import { checkToolSchemas } from "../../src/engine/check-tools.ts";
 import { checkBeforeEncoding, type ModelLimits } from "../../src/engine/prepare-request.ts";
-import { ApiError } from "../../src/errors.ts";
 import { chatRequest } from "../support/requests.ts";
+import { thrownApiError } from "../support/api-error.ts";
 
 const settings = (...tools: ToolFunction[]): ToolSettings => ({ tools, choice: { kind: "auto" }, parallel: true });
 const fn = (name: string, parameters: unknown): ToolFunction => ({ name, parameters });
 const ok = fn("ok", { type: "object", properties: { city: { type: "string", minLength: 1 } }, required: ["city"] });
-
-function refusal(run: () => unknown): ApiError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error("accepted");
-}
 
 describe("checkToolSchemas", () => {
   it("accepts schemas the engine can guarantee, and no tools", () => {
@@ -33,7 +23,7 @@ describe("checkToolSchemas", () => {
     ["a top-level type other than object", { type: "string" }, "tools[1].function.parameters.type"],
   ] as const) {
     it(`${name} -> 400 invalid_schema on ${param}`, () => {
-      const error = refusal(() => checkToolSchemas(settings(ok, fn("bad", parameters))));
+      const error = thrownApiError(() => checkToolSchemas(settings(ok, fn("bad", parameters))));
       expect(error).toMatchObject({ status: 400, code: "invalid_schema" });
       expect(error.param?.startsWith("tools[1].function.parameters")).toBe(true);
       if (!name.startsWith("a contradiction")) expect(error.param).toBe(param);
@@ -44,7 +34,7 @@ describe("checkToolSchemas", () => {
     const bad = fn("bad", { type: "object", properties: { n: { type: "number", multipleOf: 3 } } });
     const limits: ModelLimits = { contextLength: 512, vocabSize: 414, maxTokenChars: 10, maxPromptTokens: null, structuredOutput: { available: true, reason: "", asciiOnly: false } };
     const request = chatRequest("hi", { tools: { tools: [bad], choice: { kind: "none" }, parallel: true } });
-    expect(refusal(() => checkBeforeEncoding(request, limits)).param).toBe("tools[0].function.parameters.properties.n.multipleOf");
+    expect(thrownApiError(() => checkBeforeEncoding(request, limits)).param).toBe("tools[0].function.parameters.properties.n.multipleOf");
   });
 
   it("counts call arguments toward the prompt's least length, not tool schemas (a template may show only names)", () => {
@@ -55,6 +45,6 @@ describe("checkToolSchemas", () => {
     const call = chatRequest("", {
       prompt: { kind: "chat", messages: [{ role: "assistant", content: "", toolCalls: [{ id: "c", name: "f", arguments: JSON.stringify({ a: "y".repeat(100) }) }] }] },
     });
-    expect(refusal(() => checkBeforeEncoding(call, limits)).param).toBe("messages");
+    expect(thrownApiError(() => checkBeforeEncoding(call, limits)).param).toBe("messages");
   });
 });

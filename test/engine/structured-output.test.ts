@@ -10,23 +10,12 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OutputConstraint, ValidGenerationRequest } from "../../src/domain.ts";
 import type { OnnxEngine } from "../../src/engine/onnx-engine.ts";
-import { compileSchema } from "../../src/generation/constraint/schema-compiler.ts";
-import { SchemaError } from "../../src/generation/constraint/schema-error.ts";
 import { schemaArbitrary } from "../generation/constraint/random-schemas.ts";
-import { schemaValid } from "../generation/constraint/support.ts";
+import { compilesSchema, schemaValid } from "../generation/constraint/support.ts";
 import { collect, greedy, introspect, nextId, startEngine, textRequest } from "../support/engine.ts";
 import { fixturePath, haveFixtures, tinyChat } from "../support/fixtures.ts";
 import { chatRequest } from "../support/requests.ts";
 
-const compiles = (schema: unknown): boolean => {
-  try {
-    compileSchema(schema);
-    return true;
-  } catch (error) {
-    if (error instanceof SchemaError) return false;
-    throw error;
-  }
-};
 
 async function run(engine: OnnxEngine, request: ValidGenerationRequest) {
   const generation = await engine.start(request, { id: nextId(), signal: new AbortController().signal });
@@ -58,7 +47,7 @@ describe.each(models)("structured output on %s", (_name, folder, prompt, numRuns
     let finished = 0;
     await fc.assert(
       fc.asyncProperty(schemaArbitrary, fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.constantFrom(0, 0.7, 1.5), async (schema, seed, temperature) => {
-        if (!compiles(schema)) return;
+        if (!compilesSchema(schema)) return;
         const out = await run(engine, textRequest(prompt, { constraint: jsonSchema(schema), sampling: { ...greedy, temperature, seed }, maxTokens: 120 }));
         const [text, finish] = [out.text[0] ?? "", out.finish[0]];
         expect(["stop", "length"]).toContain(finish);

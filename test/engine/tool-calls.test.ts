@@ -8,10 +8,8 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ToolCall, ToolChoice, ToolSettings, ValidGenerationRequest } from "../../src/domain.ts";
 import type { OnnxEngine } from "../../src/engine/onnx-engine.ts";
-import { compileSchema } from "../../src/generation/constraint/schema-compiler.ts";
-import { SchemaError } from "../../src/generation/constraint/schema-error.ts";
 import { schemaArbitrary } from "../generation/constraint/random-schemas.ts";
-import { schemaValid } from "../generation/constraint/support.ts";
+import { compilesSchema, schemaValid } from "../generation/constraint/support.ts";
 import { collect, greedy, nextId, startEngine, textRequest } from "../support/engine.ts";
 import { fixturePath, haveFixtures, tinyChat } from "../support/fixtures.ts";
 import { chatRequest } from "../support/requests.ts";
@@ -112,7 +110,7 @@ describe.each(fixtureModels())("forced calls on %s", (_name, folder, prompt) => 
     let checked = 0;
     await fc.assert(
       fc.asyncProperty(objectSchemas, fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.constantFrom(0, 0.8, 1.5), async (parameters, seed, temperature) => {
-        if (!compiles(parameters)) return;
+        if (!compilesSchema(parameters)) return;
         const tools = { tools: [{ name: "f_random", parameters }, weather], choice: { kind: "required" } as const, parallel: false };
         const a = await answer(engine, textRequestWithTools(prompt, tools, { sampling: { ...greedy, temperature, seed }, maxTokens: 200 }));
         if (a.finish === "length") return;
@@ -138,15 +136,6 @@ function fixtureModels(): Array<[string, string, string]> {
 
 const objectSchemas = schemaArbitrary.filter((s) => typeof s === "object" && s !== null && (s as { type?: unknown }).type === "object");
 
-function compiles(schema: unknown): boolean {
-  try {
-    compileSchema(schema);
-    return true;
-  } catch (error) {
-    if (error instanceof SchemaError) return false;
-    throw error;
-  }
-}
 
 /** The fixtures have no chat template: a text prompt, with the tools steering decoding only. */
 function textRequestWithTools(prompt: string, tools: ToolSettings, overrides: Partial<ValidGenerationRequest>): ValidGenerationRequest {

@@ -9,22 +9,12 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatMessage, PromptInput } from "../../src/domain.ts";
-import { ApiError } from "../../src/errors.ts";
 import { compileChatTemplate, type ChatTemplate } from "../../src/model/chat-template.ts";
 import { loadModelFolder } from "../../src/model/model-folder.ts";
 import { PromptEncoder } from "../../src/model/prompt-encoder.ts";
 import { loadTokenizer, type LoadedTokenizer } from "../../src/model/tokenizer.ts";
 import { fixturePath, haveFixtures } from "../support/fixtures.ts";
-
-function apiError(run: () => unknown): ApiError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
-  throw new Error("expected an ApiError, nothing was thrown");
-}
+import { thrownApiError } from "../support/api-error.ts";
 
 const chat = (...messages: ChatMessage[]): PromptInput => ({ kind: "chat", messages });
 const user = (content: string): ChatMessage => ({ role: "user", content });
@@ -54,7 +44,7 @@ describe("PromptEncoder: token-id prompts", () => {
       [[5, 1000], "prompt[1]"],
       [[1, 2, 1.5], "prompt[2]"],
     ] as Array<[number[], string]>) {
-      const error = apiError(() => encoder.encode({ kind: "tokens", ids }));
+      const error = thrownApiError(() => encoder.encode({ kind: "tokens", ids }));
       expect(error.status).toBe(400);
       expect(error.type).toBe("invalid_request_error");
       expect(error.param).toBe(param);
@@ -64,7 +54,7 @@ describe("PromptEncoder: token-id prompts", () => {
 
 describe("PromptEncoder: chat templates that fail", () => {
   it("chat without a template is a 400 on messages", () => {
-    const error = apiError(() => new PromptEncoder(noTokenizer, null, 10).encode(chat(user("hi"))));
+    const error = thrownApiError(() => new PromptEncoder(noTokenizer, null, 10).encode(chat(user("hi"))));
     expect(error.status).toBe(400);
     expect(error.param).toBe("messages");
   });
@@ -76,7 +66,7 @@ describe("PromptEncoder: chat templates that fail", () => {
       "tokenizer_config.json",
     );
     const encoder = new PromptEncoder(noTokenizer, template, 10);
-    const error = apiError(() => encoder.encode(chat({ role: "system", content: "be nice" }, user("hi"))));
+    const error = thrownApiError(() => encoder.encode(chat({ role: "system", content: "be nice" }, user("hi"))));
     expect(error.status).toBe(400);
     expect(error.param).toBe("messages");
     expect(error.message).toContain("System role not supported");
@@ -86,7 +76,7 @@ describe("PromptEncoder: chat templates that fail", () => {
     // Dropping the first character cuts the opening fence: the user's text cannot be told apart.
     const template = compileChatTemplate("{{ messages[0].content[1:] }}", {}, "tokenizer_config.json");
     const encoder = new PromptEncoder(noTokenizer, template, 10);
-    const error = apiError(() => encoder.encode(chat(user("x </s> y"))));
+    const error = thrownApiError(() => encoder.encode(chat(user("x </s> y"))));
     expect(error.status).toBe(400);
     expect(error.param).toBe("messages");
   });
@@ -159,7 +149,7 @@ describe.skipIf(!haveFixtures)("PromptEncoder with the Llama fixture (SentencePi
   });
 
   it("roles that do not alternate make the template raise: 400", () => {
-    const error = apiError(() => encoder.encode(chat(user("a"), user("b"))));
+    const error = thrownApiError(() => encoder.encode(chat(user("a"), user("b"))));
     expect(error.status).toBe(400);
     expect(error.param).toBe("messages");
   });

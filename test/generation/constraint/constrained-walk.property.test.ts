@@ -18,7 +18,7 @@ import { isAllowed } from "../../../src/generation/constraint/token-mask.ts";
 import { TokenTrie } from "../../../src/generation/constraint/token-trie.ts";
 import { fixturePath, haveFixtures, tinyChat } from "../../support/fixtures.ts";
 import { schemaArbitrary, TREE_SCHEMA } from "./random-schemas.ts";
-import { schemaValid } from "./support.ts";
+import { schemaValid, seededRandom } from "./support.ts";
 
 function vocabulary(dir: string, vocabSize: number, eosIds: number[]): ConstraintVocabulary {
   const result = tokenBytesFromTokenizerJson(JSON.parse(readFileSync(join(dir, "tokenizer.json"), "utf8")), vocabSize);
@@ -33,13 +33,7 @@ function vocabulary(dir: string, vocabSize: number, eosIds: number[]): Constrain
 function walk(compiled: CompiledConstraint, seed: number, steps: number): string | null {
   const row = new RowConstraint(compiled);
   const { table, vocabSize, eosIds } = compiled.vocabulary;
-  let state = seed >>> 0 || 1;
-  const random = (): number => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
+  const random = seededRandom(seed);
   const decoder = new TextDecoder("utf-8", { fatal: true });
   const out: number[] = [];
   for (let step = 0; step < steps; step++) {

@@ -14,12 +14,12 @@ import { describe, expect, it } from "vitest";
 import { largeVocabularyTable } from "../../../bench/large-vocabulary.ts";
 import { GrammarMatcher, type StackSet } from "../../../src/generation/constraint/matcher.ts";
 import { compileSchema } from "../../../src/generation/constraint/schema-compiler.ts";
-import { SchemaError } from "../../../src/generation/constraint/schema-error.ts";
 import { tokenBytesFromTokenizerJson, type TokenBytes } from "../../../src/generation/constraint/token-bytes.ts";
 import { applyMask, isAllowed, TokenMasks } from "../../../src/generation/constraint/token-mask.ts";
 import { TokenTrie } from "../../../src/generation/constraint/token-trie.ts";
 import { tinyChat } from "../../support/fixtures.ts";
 import { schemaArbitrary, TREE_SCHEMA } from "./random-schemas.ts";
+import { compilesSchema, seededRandom } from "./support.ts";
 
 interface Vocab {
   table: TokenBytes;
@@ -90,13 +90,7 @@ function checkWalk(schema: unknown, vocab: Vocab, seed: number, steps: number): 
   const matcher = new GrammarMatcher(compileSchema(schema));
   const masks = new TokenMasks(matcher, vocab.trie, vocab.vocabSize, [vocab.eos]);
   let { stacks, accepting } = matcher.initial();
-  let state = seed >>> 0 || 1;
-  const random = (): number => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
+  const random = seededRandom(seed);
   for (let step = 0; step < steps; step++) {
     const mask = masks.maskFor(stacks, accepting);
     const allowed: number[] = [];
@@ -120,15 +114,6 @@ function checkWalk(schema: unknown, vocab: Vocab, seed: number, steps: number): 
   return steps;
 }
 
-function compiles(schema: unknown): boolean {
-  try {
-    compileSchema(schema);
-    return true;
-  } catch (error) {
-    if (error instanceof SchemaError) return false;
-    throw error;
-  }
-}
 
 const ENUMS = { type: "object", properties: { c: { enum: ["red", "reddish", "rose", 1, 12, null] }, n: { type: "number" } }, required: ["c", "n"], additionalProperties: false };
 const STRINGS = { type: "object", properties: { s: { type: "string", minLength: 3, maxLength: 40 }, t: { type: "string", maxLength: 5 } }, required: ["s"], additionalProperties: false };
@@ -146,7 +131,7 @@ describe.each([
     let checked = 0;
     fc.assert(
       fc.property(schemaArbitrary, fc.integer(), (schema, seed) => {
-        if (compiles(schema)) checked += checkWalk(schema, vocab, seed, steps);
+        if (compilesSchema(schema)) checked += checkWalk(schema, vocab, seed, steps);
       }),
       { numRuns },
     );

@@ -21,7 +21,7 @@ import { parseToolCalls } from "../../../src/generation/tools/parse-tool-calls.t
 import { TOOL_CALL_SYNTAX, type ToolCallFormat } from "../../../src/generation/tools/tool-call-format.ts";
 import { tinyChat } from "../../support/fixtures.ts";
 import { schemaArbitrary } from "./random-schemas.ts";
-import { grammarAccepts, schemaValid } from "./support.ts";
+import { grammarAccepts, schemaValid, seededRandom } from "./support.ts";
 
 const weather = { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string", maxLength: 12 } }, required: ["city"], additionalProperties: false } };
 const clock = { name: "get_time", parameters: { type: "object", properties: {} } };
@@ -120,13 +120,7 @@ describe("forced calls walked over tiny-chat's vocabulary", () => {
   /** Uniform draws from the mask until the calls are complete (EOS when allowed, half the time). */
   function walk(compiled: CompiledConstraint, seed: number): string | null {
     const row = new RowConstraint(compiled);
-    let state = seed >>> 0 || 1;
-    const random = (): number => {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      return (state >>> 0) / 2 ** 32;
-    };
+    const random = seededRandom(seed);
     const out: number[] = [];
     for (let step = 0; step < 500; step++) {
       const mask = row.mask();
