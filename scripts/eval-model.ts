@@ -87,7 +87,6 @@ async function answer(item: HeldoutItem, index: number): Promise<string> {
     promptParam: "messages",
     constraint: null,
     tools: null,
-    templateKwargs: {},
   };
   const generation = await engine.start(request, { id: `eval-${index}`, signal: new AbortController().signal });
   let text = "";

@@ -128,8 +128,6 @@ export interface ValidGenerationRequest {
   constraint: OutputConstraint | null;
   /** Chat only: the tools offered (null: none offered, or a completions request). */
   tools: ToolSettings | null;
-  /** Chat only: extra variables for the chat template (`chat_template_kwargs`, e.g. enable_thinking). */
-  templateKwargs: Record<string, JsonValue>;
 }
 
 export interface Usage {

@@ -16,9 +16,6 @@ export function checkToolDecoding(decoding: ToolDecoding, valid: ValidGeneration
   const tools = valid.tools;
   const calls = decoding.constraint?.kind === "tool_calls" ? decoding.constraint : decoding.toolTrigger?.body;
   if (!tools || !calls || calls.kind !== "tool_calls") return;
-  if (valid.constraint) {
-    throw invalidRequest("A JSON 'response_format' cannot be combined with 'tools' unless 'tool_choice' is \"none\".", "response_format", "invalid_value");
-  }
   // Without constrained decoding, "auto" still works (calls are parsed); a forced call cannot be guaranteed.
   if (!support.available) {
     if (decoding.toolTrigger) return;

@@ -40,7 +40,7 @@ export function toolDecoding(valid: ValidGenerationRequest, format: ToolCallForm
   if (choice.kind === "required" || choice.kind === "function") {
     return { constraint: { kind: "tool_calls", layout, functions, parallel, bodyOnly: false }, toolTrigger: null };
   }
-  // auto: only a syntax with an opening marker says when a call begins.
+  // auto: only a syntax with an opening marker says when a call begins. (A JSON response_format never comes with tools: 400 in the protocol.)
   if (layout.open === "") return { constraint: null, toolTrigger: null };
   return {
     constraint: null,

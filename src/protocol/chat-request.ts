@@ -91,6 +91,15 @@ export function parseChatRequest(body: unknown, limits: ProtocolLimits): ParsedG
   const messages = toChatMessages(fields.messages);
   const tools = toToolSettings(fields, limits.maxSchemaBytes);
   const templateKwargs = fields.chat_template_kwargs ?? {};
+  const calling = tools !== null && tools.choice.kind !== "none" && tools.tools.length > 0;
+  if (constraint && calling) {
+    // The answer would have to be one JSON value and may be calls: no output can promise both.
+    throw invalidRequest("A JSON 'response_format' cannot be combined with 'tools' unless 'tool_choice' is \"none\".", "response_format", "invalid_value");
+  }
+  if (calling && stop.length > 0 && (tools.choice.kind === "required" || tools.choice.kind === "function")) {
+    // As with a JSON response_format: a stop string could cut the call the request forces.
+    throw invalidRequest("'stop' cannot be combined with a 'tool_choice' that forces a call: generation ends when the calls are complete.", "stop", "invalid_value");
+  }
 
   return {
     ...httpFields(fields),
@@ -105,7 +114,6 @@ export function parseChatRequest(body: unknown, limits: ProtocolLimits): ParsedG
       promptParam: "messages",
       constraint,
       tools,
-      templateKwargs,
     },
   };
 }

@@ -123,7 +123,6 @@ export function parseCompletionRequest(body: unknown, limits: ProtocolLimits): P
       promptParam: "prompt",
       constraint: null,
       tools: null,
-      templateKwargs: {},
     },
   };
 }

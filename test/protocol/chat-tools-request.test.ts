@@ -50,6 +50,12 @@ describe("tools and tool_choice", () => {
     expect(request.prompt).toMatchObject({ tools: [{ name: "get_weather" }] });
   });
 
+  it("a JSON response_format with tool_choice none, and stop with auto or none, are accepted", () => {
+    expect(parse({ tools: [weather], tool_choice: "none", response_format: { type: "json_object" } }).request.constraint).toEqual({ kind: "json_object" });
+    expect(parse({ tools: [weather], stop: ["\n\n"] }).request.stop).toEqual(["\n\n"]);
+    expect(parse({ tools: [weather], tool_choice: "none", stop: "x" }).request.stop).toEqual(["x"]);
+  });
+
   it("parallel_tool_calls false and strict are accepted", () => {
     const strict = { type: "function", function: { ...weather.function, strict: true } };
     expect(parse({ tools: [strict], parallel_tool_calls: false }).request.tools?.parallel).toBe(false);
@@ -77,6 +83,10 @@ describe("tools and tool_choice", () => {
     ["tool_choice a function without tools", { tool_choice: { type: "function", function: { name: "f" } } }, "tool_choice"],
     ["tool_choice a function without a name", { tools: [weather], tool_choice: { type: "function", function: {} } }, "tool_choice.function.name"],
     ["parallel_tool_calls not a boolean", { tools: [weather], parallel_tool_calls: "yes" }, "parallel_tool_calls"],
+    ["a JSON response_format with tools (auto by default)", { tools: [weather], response_format: { type: "json_object" } }, "response_format"],
+    ["a JSON response_format with tool_choice required", { tools: [weather], tool_choice: "required", response_format: { type: "json_object" } }, "response_format"],
+    ["stop with tool_choice required", { tools: [weather], tool_choice: "required", stop: ["\""] }, "stop"],
+    ["stop with a named tool_choice", { tools: [weather], tool_choice: { type: "function", function: { name: "get_weather" } }, stop: "x" }, "stop"],
   ] as const) {
     it(`${name} -> 400 on ${param}`, () => {
       const err = rejection({ ...base, ...extra });
@@ -169,14 +179,13 @@ describe("chat_template_kwargs", () => {
   it("passes JSON values through to the template, and {} when absent", () => {
     const kwargs = { enable_thinking: false, date_string: "26 Jul 2024", options: { depth: [1, 2, { x: null }] } };
     const { request } = parse({ chat_template_kwargs: kwargs });
-    expect(request.templateKwargs).toEqual(kwargs);
     expect(request.prompt).toMatchObject({ templateKwargs: kwargs });
-    expect(parse({ chat_template_kwargs: null }).request.templateKwargs).toEqual({});
+    expect(parse({ chat_template_kwargs: null }).request.prompt).toMatchObject({ templateKwargs: {} });
   });
 
   it("32 variables are accepted", () => {
     const kwargs = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`v${i}`, i]));
-    expect(parse({ chat_template_kwargs: kwargs }).request.templateKwargs).toEqual(kwargs);
+    expect(parse({ chat_template_kwargs: kwargs }).request.prompt).toMatchObject({ templateKwargs: kwargs });
   });
 
   for (const [name, kwargs, param] of [

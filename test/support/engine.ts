@@ -39,7 +39,6 @@ export function textRequest(text: string, overrides: Partial<ValidGenerationRequ
     promptParam: "prompt",
     constraint: null,
     tools: null,
-    templateKwargs: {},
     ...overrides,
   };
 }
