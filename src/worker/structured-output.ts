@@ -44,7 +44,8 @@ export class StructuredOutput {
   guideFor(admit: Pick<AdmitRow, "constraint" | "toolTrigger">): RowGuide | null {
     if (admit.constraint) return new WholeOutputGuide(this.rowConstraint(admit.constraint));
     const trigger = admit.toolTrigger;
-    if (!trigger || !this.table) return null;
+    // Without constrained decoding, "auto" calls are read as written (the engine admits them so).
+    if (!trigger || !this.table || !this.support.available) return null;
     const table = this.table;
     const body = trigger.body;
     return new ToolCallTriggerGuide(new TextEncoder().encode(trigger.open), () => this.rowConstraint(body), (id) => table.bytes[id] ?? null, trigger.parallel);
