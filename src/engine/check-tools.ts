@@ -10,7 +10,10 @@
 import type { ToolSettings } from "../domain.ts";
 import { invalidRequest } from "../errors.ts";
 import { SchemaError, isObject } from "../generation/constraint/schema-error.ts";
+import { GrammarMatcher } from "../generation/constraint/matcher.ts";
+import type { Grammar } from "../generation/constraint/grammar.ts";
 import { DEFAULT_COMPILE_OPTIONS, compileSchema } from "../generation/constraint/schema-compiler.ts";
+import { asObjectSchema } from "../generation/constraint/tool-call-grammar.ts";
 import { formatParam } from "../protocol/request-errors.ts";
 
 export function checkToolSchemas(tools: ToolSettings | null): void {
@@ -22,12 +25,34 @@ export function checkToolSchemas(tools: ToolSettings | null): void {
     if (type !== undefined && type !== "object") {
       throw invalidRequest(`Invalid schema at '${at(["type"])}': a function's parameters must be an object schema ('type': 'object').`, at(["type"]), "invalid_schema");
     }
+    let grammar: Grammar;
     try {
       // The model's vocabulary limits (asciiOnly) are applied where calls are constrained: check-tool-decoding.ts.
-      compileSchema(tool.parameters, DEFAULT_COMPILE_OPTIONS);
+      grammar = compileSchema(asObjectSchema(tool.parameters), DEFAULT_COMPILE_OPTIONS);
     } catch (error) {
       if (!(error instanceof SchemaError)) throw error;
       throw invalidRequest(`Invalid schema at '${at(error.path)}': ${error.message}.`, at(error.path), "invalid_schema");
     }
+    if (!onlyObjects(grammar)) {
+      throw invalidRequest(
+        `Invalid schema at '${at([])}': a function's parameters must only allow objects, and this schema also allows other JSON values; give it 'type': 'object'.`,
+        at([]),
+        "invalid_schema",
+      );
+    }
   });
+}
+
+/** Whether every value the grammar allows is an object: its first byte can only be '{'. */
+function onlyObjects(grammar: Grammar): boolean {
+  const matcher = new GrammarMatcher(grammar);
+  const { stacks } = matcher.initial();
+  const next: number[] = [];
+  for (let byte = 0; byte < 256; byte++) {
+    if (byte === 0x7b) continue;
+    next.length = 0;
+    matcher.step(stacks, byte, next);
+    if (next.length > 0) return false;
+  }
+  return true;
 }

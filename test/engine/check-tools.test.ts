@@ -14,6 +14,9 @@ describe("checkToolSchemas", () => {
   it("accepts schemas the engine can guarantee, and no tools", () => {
     expect(() => checkToolSchemas(null)).not.toThrow();
     expect(() => checkToolSchemas(settings(ok, fn("none", { type: "object", properties: {} }), fn("any", {})))).not.toThrow();
+    // Combinators whose every branch is an object are objects too.
+    const branches = { anyOf: [{ type: "object", properties: { a: { type: "string" } }, required: ["a"] }, { type: "object", properties: { b: { type: "integer" } }, required: ["b"] }] };
+    expect(() => checkToolSchemas(settings(fn("either", branches), fn("ref", { $ref: "#/$defs/o", $defs: { o: { type: "object" } } })))).not.toThrow();
   });
 
   for (const [name, parameters, param] of [
@@ -21,6 +24,10 @@ describe("checkToolSchemas", () => {
     ["a reference outside the schema", { type: "object", properties: { a: { $ref: "http://x/y" } } }, "tools[1].function.parameters.properties.a.$ref"],
     ["a contradiction", { type: "object", properties: { a: { type: "string", minLength: 5, maxLength: 2 } }, required: ["a"] }, "tools[1].function.parameters"],
     ["a top-level type other than object", { type: "string" }, "tools[1].function.parameters.type"],
+    ["anyOf that allows a string", { anyOf: [{ type: "object" }, { type: "string" }] }, "tools[1].function.parameters"],
+    ["an enum of non-objects", { enum: ["a", 1] }, "tools[1].function.parameters"],
+    ["a const string", { const: "x" }, "tools[1].function.parameters"],
+    ["a reference to a string schema", { $ref: "#/$defs/s", $defs: { s: { type: "string" } } }, "tools[1].function.parameters"],
   ] as const) {
     it(`${name} -> 400 invalid_schema on ${param}`, () => {
       const error = thrownApiError(() => checkToolSchemas(settings(ok, fn("bad", parameters))));

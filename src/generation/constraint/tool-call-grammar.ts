@@ -63,9 +63,11 @@ function repeatCalls(parts: GrammarParts, call: GrammarNode, parallel: boolean, 
 /**
  * Arguments are always an object: a parameters schema that names no type
  * (`{}`, or only `properties`) would otherwise also allow strings or
- * numbers, which no client can read as arguments.
+ * numbers, which no client can read as arguments. A schema with
+ * combinators and no type is taken as written; check-tools.ts refuses it
+ * when it allows anything but objects.
  */
-function asObjectSchema(parameters: unknown): unknown {
+export function asObjectSchema(parameters: unknown): unknown {
   if (typeof parameters !== "object" || parameters === null || Array.isArray(parameters)) return parameters;
   const schema = parameters as Record<string, unknown>;
   const combined = ["type", "anyOf", "oneOf", "allOf", "$ref", "enum", "const"].some((k) => k in schema);
