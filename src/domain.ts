@@ -16,6 +16,8 @@ export interface ChatMessage {
   toolCallId?: string;
   /** An assistant turn's tool calls, as the client sent them back in the history. */
   toolCalls?: ToolCall[];
+  /** An assistant turn's reasoning, as the server returned it (`reasoning_content`) and the client sent it back. */
+  reasoningContent?: string;
 }
 
 /** A function the model may call (`tools[i].function`). */

@@ -22,6 +22,8 @@ export interface TemplateMessage {
   name?: string;
   tool_call_id?: string;
   tool_calls?: TemplateToolCall[];
+  /** As Qwen3's and DeepSeek-R1's templates read an earlier turn's thinking (most leave it out of the prompt). */
+  reasoning_content?: string;
 }
 
 export interface TemplateTool {
@@ -53,6 +55,7 @@ export function toTemplateMessage(m: ChatMessage): TemplateMessage {
   if (m.name !== undefined) out.name = m.name;
   if (m.toolCallId !== undefined) out.tool_call_id = m.toolCallId;
   if (m.toolCalls !== undefined && m.toolCalls.length > 0) out.tool_calls = m.toolCalls.map(toTemplateToolCall);
+  if (m.reasoningContent !== undefined) out.reasoning_content = m.reasoningContent;
   return out;
 }
 
@@ -65,6 +68,8 @@ const MAX_ARGUMENT_DEPTH = 64;
 
 /** Objects only: templates write `arguments | tojson` or iterate its items, which a number or a list would break. */
 function parseArguments(text: string): JsonValue {
+  // No text is no arguments, as OpenAI reads it (the fallback would otherwise write `"arguments": }`).
+  if (text.trim() === "") return {};
   try {
     const value: unknown = JSON.parse(text);
     const isObject = typeof value === "object" && value !== null && !Array.isArray(value);

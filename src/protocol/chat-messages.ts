@@ -30,13 +30,15 @@ const content = z
   .transform((c) => (typeof c === "string" ? c : c.map((part) => part.text).join("")));
 
 /** One call of an assistant turn, as the client sends it back: arguments stay the JSON text the model wrote. */
+const nonEmpty = (what: string) => text.refine((s) => s.length > 0, { error: `expected ${what}` });
+
 const toolCall = z.strictObject(
   {
-    id: text,
+    id: nonEmpty("the call's id"),
     type: z.literal("function", { error: "expected 'function'" }),
     function: z.strictObject(
       {
-        name: text.refine((s) => s.length > 0, { error: "expected a function name" }),
+        name: nonEmpty("a function name"),
         arguments: z.string({ error: "expected the arguments as a JSON string" }),
       },
       { error: "expected an object with 'name' and 'arguments'" },
@@ -57,12 +59,14 @@ export const messageField = z.discriminatedUnion(
       // Null or absent only beside tool_calls; checked in toChatMessages, which knows both.
       content: content.nullish(),
       name: text.nullish(),
-      tool_calls: z.array(toolCall, { error: "expected an array of tool calls" }).nullish(),
+      tool_calls: z.array(toolCall, { error: "expected an array of tool calls" }).min(1, { error: "expected at least one tool call (or no 'tool_calls')" }).nullish(),
+      // What the server returned beside content: clients append the whole message to the history.
+      reasoning_content: text.nullish(),
       function_call: ignoredWhenUnset,
       audio: ignoredWhenUnset,
       refusal: ignoredWhenUnset,
     }),
-    z.strictObject({ role: z.literal("tool"), content, tool_call_id: text }),
+    z.strictObject({ role: z.literal("tool"), content, tool_call_id: nonEmpty("the id of the call this answers") }),
   ],
   { error: (issue) => (issue.code === "invalid_union" ? `expected one of ${ROLES.join(", ")}` : undefined) },
 );
@@ -99,7 +103,18 @@ export function rejectUnsupportedMessageParts(messages: unknown): void {
 type MessageFields = z.output<typeof messageField>;
 
 export function toChatMessages(messages: MessageFields[]): ChatMessage[] {
+  // The calls a tool turn may answer: those of the latest assistant turn, as OpenAI requires.
+  let answerable = new Set<string>();
   return messages.map((m, i) => {
+    if (m.role === "assistant") answerable = new Set((m.tool_calls ?? []).map((c) => c.id));
+    if (m.role === "tool" && !answerable.has(m.tool_call_id)) {
+      const param = formatParam(["messages", i, "tool_call_id"]);
+      throw invalidRequest(
+        `Invalid value for '${param}': a 'tool' message must answer a call of the assistant message before it, and no call there has the id ${JSON.stringify(m.tool_call_id)}.`,
+        param,
+        "invalid_value",
+      );
+    }
     if (m.role === "assistant") {
       const calls = m.tool_calls ?? [];
       // OpenAI allows a null content only on a turn that called tools.
@@ -110,6 +125,7 @@ export function toChatMessages(messages: MessageFields[]): ChatMessage[] {
       const out: ChatMessage = { role: "assistant", content: m.content ?? "" };
       if (m.name != null) out.name = m.name;
       if (calls.length > 0) out.toolCalls = calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments }));
+      if (m.reasoning_content != null) out.reasoningContent = m.reasoning_content;
       return out;
     }
     if (m.role === "tool") return { role: "tool", content: m.content, toolCallId: m.tool_call_id };

@@ -120,6 +120,18 @@ describe("a Qwen-style template with tools", () => {
     expect(toTemplateInput(chat([{ role: "assistant", content: "", toolCalls: [{ id: "c", name: "f", arguments: "[1]" }] }])).messages[0]!.tool_calls![0]!.function.arguments).toBe("[1]");
   });
 
+  it("blank arguments are no arguments ({}), as OpenAI reads them", () => {
+    const messages: ChatMessage[] = [{ role: "user", content: "x" }, { role: "assistant", content: "", toolCalls: [{ id: "c", name: "get_time", arguments: " " }] }];
+    expect(toTemplateInput(chat(messages)).messages[1]!.tool_calls![0]!.function.arguments).toEqual({});
+    expect(render(CHATML, chat(messages, [clock]))).toContain('<tool_call>\n{"name": "get_time", "arguments": {}}\n</tool_call>');
+  });
+
+  it("an earlier turn's reasoning_content reaches templates that read it (Qwen3 keeps the last turn's)", () => {
+    const template = "{% for m in messages %}{{ m.role }}:{% if m.reasoning_content %}<think>{{ m.reasoning_content }}</think>{% endif %}{{ m.content }};{% endfor %}";
+    const messages: ChatMessage[] = [{ role: "user", content: "2+2?" }, { role: "assistant", content: "4", reasoningContent: "add" }, { role: "user", content: "3+3?" }];
+    expect(render(template, chat(messages))).toBe("user:2+2?;assistant:<think>add</think>4;user:3+3?;");
+  });
+
   it("without tools the template sees none", () => {
     expect(render(QWEN_STYLE, chat([{ role: "user", content: "Hi" }]))).toBe("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
   });

@@ -37,7 +37,6 @@ describe("defaults", () => {
         promptParam: "messages",
         constraint: null,
         tools: null,
-        templateKwargs: {},
       },
     });
   });
@@ -119,7 +118,7 @@ describe("honoured fields", () => {
           { role: "system", content: "S" },
           { role: "developer", content: [{ type: "text", text: "D" }] },
           { role: "user", content: [{ type: "text", text: "a" }, { type: "text", text: "b" }], name: "bob" },
-          { role: "assistant", content: "A" },
+          { role: "assistant", content: "A", tool_calls: [{ id: "call_1", type: "function", function: { name: "f", arguments: "{}" } }] },
           { role: "tool", content: "T", tool_call_id: "call_1" },
         ],
       },
@@ -131,7 +130,7 @@ describe("honoured fields", () => {
         { role: "system", content: "S" },
         { role: "developer", content: "D" },
         { role: "user", content: "ab", name: "bob" },
-        { role: "assistant", content: "A" },
+        { role: "assistant", content: "A", toolCalls: [{ id: "call_1", name: "f", arguments: "{}" }] },
         { role: "tool", content: "T", toolCallId: "call_1" },
       ],
       tools: [],

@@ -155,7 +155,8 @@ describe("the tool-call history", () => {
 
   for (const [name, assistant, param] of [
     ["null content without calls", { content: null }, "messages[1].content"],
-    ["null content with an empty calls list", { content: null, tool_calls: [] }, "messages[1].content"],
+    ["an empty calls list", { content: null, tool_calls: [] }, "messages[1].tool_calls"],
+    ["a call with an empty id", { content: null, tool_calls: [{ ...call, id: "" }] }, "messages[1].tool_calls[0].id"],
     ["calls not an array", { content: null, tool_calls: call }, "messages[1].tool_calls"],
     ["a call without id", { content: null, tool_calls: [{ type: "function", function: call.function }] }, "messages[1].tool_calls[0].id"],
     ["a call of another type", { content: null, tool_calls: [{ ...call, type: "tool" }] }, "messages[1].tool_calls[0].type"],
@@ -167,6 +168,29 @@ describe("the tool-call history", () => {
       expect(rejection({ ...base, messages: history(assistant) }).param).toBe(param);
     });
   }
+
+  it("a tool message must answer a call of the latest assistant turn (as OpenAI requires)", () => {
+    const two = { content: null, tool_calls: [call, { ...call, id: "call_2" }] };
+    const answers = [...base.messages, { role: "assistant", ...two }, { role: "tool", tool_call_id: "call_2", content: "b" }, { role: "tool", tool_call_id: "call_1", content: "a" }];
+    expect(parse({ messages: answers }).request.prompt).toMatchObject({ messages: [{}, {}, { toolCallId: "call_2" }, { toolCallId: "call_1" }] });
+    for (const [messages, index] of [
+      [[...base.messages, { role: "tool", tool_call_id: "call_1", content: "x" }], 1],
+      [[...base.messages, { role: "assistant", ...two }, { role: "tool", tool_call_id: "call_9", content: "x" }], 2],
+      [[...base.messages, { role: "assistant", ...two }, { role: "assistant", content: "done" }, { role: "tool", tool_call_id: "call_1", content: "x" }], 3],
+      [[...base.messages, { role: "assistant", ...two }, { role: "tool", tool_call_id: "", content: "x" }], 2],
+    ] as const) {
+      expect(rejection({ ...base, messages }).param).toBe(`messages[${index}].tool_call_id`);
+    }
+  });
+
+  it("an assistant message sent back with the reasoning_content the server returned", () => {
+    const { request } = parse({ messages: [...base.messages, { role: "assistant", content: "4", reasoning_content: "2+2 is 4" }, { role: "user", content: "And 3+3?" }] });
+    expect(request.prompt).toMatchObject({ messages: [{}, { role: "assistant", content: "4", reasoningContent: "2+2 is 4" }, {}] });
+    expect(parse({ messages: [...base.messages, { role: "assistant", content: "4", reasoning_content: null }] }).request.prompt).toMatchObject({
+      messages: [{}, { role: "assistant", content: "4" }],
+    });
+    expect(rejection({ ...base, messages: [...base.messages, { role: "assistant", content: "4", reasoning_content: 4 }] }).param).toBe("messages[1].reasoning_content");
+  });
 
   it("custom tool calls are known but not supported", () => {
     const custom = { id: "c", type: "custom", custom: { name: "c", input: "x" } };
