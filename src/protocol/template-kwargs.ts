@@ -14,8 +14,20 @@ const MAX_BYTES = 65_536;
 
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
-/** Variables the server sets for every render (src/model/chat-template.ts): a kwarg may not replace them. */
+/**
+ * Variables the server sets for every render (src/model/chat-template.ts),
+ * and the globals @huggingface/jinja declares itself (its environment
+ * refuses to declare them twice): a kwarg may not replace them.
+ */
 export const RESERVED_TEMPLATE_VARIABLES: ReadonlySet<string> = new Set([
+  "true",
+  "false",
+  "none",
+  "True",
+  "False",
+  "None",
+  "range",
+  "namespace",
   "messages",
   "tools",
   "documents",

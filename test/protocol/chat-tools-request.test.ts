@@ -225,6 +225,11 @@ describe("chat_template_kwargs", () => {
     ["bos_token", { bos_token: "" }, "chat_template_kwargs.bos_token"],
     ["eos_token", { eos_token: "" }, "chat_template_kwargs.eos_token"],
     ["raise_exception", { raise_exception: 1 }, "chat_template_kwargs.raise_exception"],
+    // Globals the template engine declares itself: replacing one would fail every render.
+    ["range", { range: 1 }, "chat_template_kwargs.range"],
+    ["namespace", { namespace: {} }, "chat_template_kwargs.namespace"],
+    ["None", { None: 0 }, "chat_template_kwargs.None"],
+    ["true", { true: false }, "chat_template_kwargs.true"],
     ["a value nested 17 deep", { deep: JSON.parse("[".repeat(17) + "]".repeat(17)) }, "chat_template_kwargs.deep"],
   ] as const) {
     it(`${name} -> 400 on ${param}`, () => {
