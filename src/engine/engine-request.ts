@@ -7,7 +7,7 @@
 import { randomInt } from "node:crypto";
 import type { TokenLogprob, Usage, ValidGenerationRequest } from "../domain.ts";
 import type { ApiError } from "../errors.ts";
-import type { RowEnd } from "../worker/messages.ts";
+import type { RowEnd, ToolTrigger } from "../worker/messages.ts";
 import { ChoiceOutput, type ChoiceEvent } from "./choice-output.ts";
 import { EventChannel } from "./event-channel.ts";
 import type { TextShape } from "./choice-text.ts";
@@ -62,6 +62,8 @@ export class EngineRequest {
   readonly owner: string | undefined;
   readonly valid: ValidGenerationRequest;
   readonly decoding: ToolDecoding;
+  private readonly shape: TextShape | undefined;
+  private opensReasoning = false;
   private readonly onEnded: (request: EngineRequest) => void;
 
   constructor(init: EngineRequestInit) {
@@ -70,6 +72,7 @@ export class EngineRequest {
     this.owner = init.owner;
     this.valid = init.valid;
     this.decoding = init.decoding;
+    this.shape = init.shape;
     this.onEnded = init.onEnded;
     this.channel = new EventChannel(init.onAbandon);
     this.seed = init.valid.sampling.seed ?? randomInt(0, 2 ** 32);
@@ -82,7 +85,16 @@ export class EngineRequest {
   setPrompt(ids: Int32Array, maxTokens: number, opensReasoning = false): void {
     this.promptIds = ids;
     this.maxTokens = maxTokens;
+    this.opensReasoning = opensReasoning;
     for (const row of this.rows) row.choice.promptOpensReasoning(opensReasoning);
+  }
+
+  /** The tool-call trigger the rows carry (tool_choice auto), told where the model's thinking is, which holds no calls. */
+  get toolTrigger(): ToolTrigger | null {
+    const trigger = this.decoding.toolTrigger;
+    if (!trigger) return null;
+    const tags = this.shape?.reasoning ?? null;
+    return { ...trigger, reasoning: tags ? { open: tags.open, close: tags.close, inside: this.opensReasoning } : null };
   }
 
   get promptLength(): number {

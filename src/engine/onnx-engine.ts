@@ -159,7 +159,8 @@ export class OnnxEngine implements Engine {
     // Only chat requests carry tools (the protocol sets none for completions).
     const calling = tools !== null && tools.choice.kind !== "none" && tools.tools.length > 0;
     return {
-      reasoning: chat ? this.reasoningTags : null,
+      // A whole-output constraint (a JSON response_format, a forced call) holds the answer from its first token: no thinking block can open.
+      reasoning: chat && !decoding.constraint ? this.reasoningTags : null,
       tools: calling
         ? {
             format: this.toolCallFormat,

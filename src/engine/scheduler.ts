@@ -297,7 +297,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       maxTokens: request.maxTokens,
       eosIds: this.options.eosIds,
       constraint: request.decoding.constraint,
-      toolTrigger: request.decoding.toolTrigger,
+      toolTrigger: request.toolTrigger,
     };
   }
 }

@@ -7,7 +7,7 @@
  */
 import type { OutputConstraint, ToolCallLayout, ValidGenerationRequest } from "../domain.ts";
 import { TOOL_CALL_SYNTAX, type ToolCallFormat, type ToolCallSyntax } from "../generation/tools/tool-call-format.ts";
-import type { AdmitRow } from "../worker/messages.ts";
+import type { ToolTrigger } from "../worker/messages.ts";
 
 /**
  * The grammar's view of a syntax. Formats with markers around each call
@@ -25,7 +25,8 @@ export function layoutOf(syntax: ToolCallSyntax): ToolCallLayout {
 
 export interface ToolDecoding {
   constraint: OutputConstraint | null;
-  toolTrigger: AdmitRow["toolTrigger"];
+  /** Without its reasoning part, known only once the prompt is rendered (EngineRequest.toolTrigger). */
+  toolTrigger: Omit<ToolTrigger, "reasoning"> | null;
 }
 
 export function toolDecoding(valid: ValidGenerationRequest, format: ToolCallFormat): ToolDecoding {

@@ -33,7 +33,19 @@ export interface AdmitRow {
    * model opened a call); the rest of that call is then constrained by
    * `body`. Without `parallel` the row ends after that call.
    */
-  toolTrigger: { open: string; body: OutputConstraint; parallel: boolean } | null;
+  toolTrigger: ToolTrigger | null;
+}
+
+export interface ToolTrigger {
+  open: string;
+  body: OutputConstraint;
+  parallel: boolean;
+  /**
+   * The model's thinking tags, when it has them: a marker written inside
+   * the thinking block is thought, not a call. `inside`: the prompt
+   * already opened the block.
+   */
+  reasoning: { open: string; close: string; inside: boolean } | null;
 }
 
 export type ToWorker =

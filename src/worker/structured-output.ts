@@ -48,7 +48,10 @@ export class StructuredOutput {
     if (!trigger || !this.table || !this.support.available) return null;
     const table = this.table;
     const body = trigger.body;
-    return new ToolCallTriggerGuide(new TextEncoder().encode(trigger.open), () => this.rowConstraint(body), (id) => table.bytes[id] ?? null, trigger.parallel);
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    const thinking = trigger.reasoning;
+    const reasoning = thinking ? { open: bytes(thinking.open), close: bytes(thinking.close), inside: thinking.inside } : null;
+    return new ToolCallTriggerGuide(bytes(trigger.open), () => this.rowConstraint(body), (id) => table.bytes[id] ?? null, trigger.parallel, reasoning);
   }
 
   /** A fresh row state for a constraint (the grammar compiled once per distinct schema). */

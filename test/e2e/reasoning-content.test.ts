@@ -59,6 +59,15 @@ describe("reasoning_content on a Qwen3-style template", () => {
     expect(content).toBe("");
   });
 
+  // The same rule holds for a forced tool call: both are whole-output constraints (onnx-engine.ts textShape).
+  it("a JSON response_format holds the answer from its first token: the JSON is content, never reasoning", async () => {
+    const json = await client.chat.completions.create({ ...body, logit_bias: undefined, max_tokens: 60, response_format: { type: "json_schema", json_schema: { name: "answer", schema: { type: "object", properties: { a: { type: "integer", minimum: 0, maximum: 9 } }, required: ["a"], additionalProperties: false } } } });
+    const message = json.choices[0].message as OpenAI.ChatCompletionMessage & { reasoning_content?: string };
+    expect(message.reasoning_content).toBeUndefined();
+    expect(json.choices[0].finish_reason).toBe("stop");
+    expect(JSON.parse(message.content ?? "")).toEqual({ a: expect.any(Number) });
+  });
+
   it("chat_template_kwargs enable_thinking false: the prompt closes the block, the output is content", async () => {
     // chat_template_kwargs is not in the SDK's types; the SDK sends extra fields as they are.
     const request = { ...body, chat_template_kwargs: { enable_thinking: false } } as OpenAI.ChatCompletionCreateParamsNonStreaming;

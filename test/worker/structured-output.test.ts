@@ -22,7 +22,7 @@ const body: OutputConstraint = {
   parallel: false,
   bodyOnly: true,
 };
-const autoRow = { constraint: null, toolTrigger: { open: "<tool_call>", body, parallel: false } };
+const autoRow = { constraint: null, toolTrigger: { open: "<tool_call>", body, parallel: false, reasoning: null } };
 
 describe("StructuredOutput.guideFor", () => {
   const dirs: string[] = [];
