@@ -4,12 +4,12 @@
  * and the content, which is everything else. Pure, per choice; the engine
  * feeds it the text that survived the stop strings.
  */
-import { randomBytes } from "node:crypto";
 import type { ToolCallDelta } from "../domain.ts";
 import { ReasoningStream, type ReasoningEvent } from "../generation/tools/reasoning-stream.ts";
 import type { ReasoningTags } from "../generation/tools/reasoning-tags.ts";
 import type { ToolCallEvent } from "../generation/tools/tool-call-events.ts";
 import type { ToolCallFormat } from "../generation/tools/tool-call-format.ts";
+import { newToolCallId } from "../generation/tools/tool-call-id.ts";
 import { ToolCallStream } from "../generation/tools/tool-call-stream.ts";
 
 /** How a request's output is read: set per request by the engine. */
@@ -40,12 +40,13 @@ export class ChoiceText {
   private callCount = 0;
 
   constructor(private readonly shape: TextShape) {
-    this.calls = shape.tools
-      ? new ToolCallStream(shape.tools.format, {
-          tools: shape.tools.names,
-          parallel: shape.tools.parallel,
-          trusted: shape.tools.trusted,
-          idFor: () => `call_${randomBytes(12).toString("base64url")}`,
+    const tools = shape.tools;
+    this.calls = tools
+      ? new ToolCallStream(tools.format, {
+          tools: tools.names,
+          parallel: tools.parallel,
+          trusted: tools.trusted,
+          idFor: () => newToolCallId(tools.format),
         })
       : null;
   }

@@ -67,7 +67,7 @@ describe("tool calls on tiny-chat", () => {
       expect(a.content).toBe("");
       expect(a.calls.length).toBeGreaterThan(0);
       for (const call of a.calls) {
-        expect(call.id).toMatch(/^call_/);
+        expect(call.id).toMatch(/^call_[A-Za-z0-9]{24}$/);
         expect(schemaValid(schemaOf(call.name), JSON.parse(call.arguments)), call.arguments).toBe(true);
       }
     }
@@ -91,6 +91,22 @@ describe("tool calls on tiny-chat", () => {
     const request = withTools({ kind: "required" }, { sampling: { ...greedy, temperature: 1, seed: 9 } });
     const [first, second] = [await answer(engine, request), await answer(engine, request)];
     expect(second.calls.map(({ name, arguments: args }) => [name, args])).toEqual(first.calls.map(({ name, arguments: args }) => [name, args]));
+  });
+});
+
+describe("tool calls on tiny-chat, served with --tool-call-format mistral", () => {
+  let engine: OnnxEngine;
+  beforeAll(async () => {
+    engine = await startEngine(tinyChat, { toolCallFormat: "mistral" });
+  });
+  afterAll(() => engine.close(0));
+
+  it("a forced call in Mistral's syntax, with the 9-character id Mistral's templates require in the history", async () => {
+    const a = await answer(engine, withTools({ kind: "function", name: "add" }, { sampling: { ...greedy, temperature: 1, seed: 3 } }));
+    expect(a.finish).toBe("tool_calls");
+    expect(a.calls.map((c) => c.name)).toEqual(["add"]);
+    expect(a.calls[0].id).toMatch(/^[A-Za-z0-9]{9}$/);
+    expect(schemaValid(sum.parameters, JSON.parse(a.calls[0].arguments))).toBe(true);
   });
 });
 
