@@ -12,6 +12,7 @@ import { ChoiceOutput, type ChoiceEvent } from "./choice-output.ts";
 import { EventChannel } from "./event-channel.ts";
 import type { TextShape } from "./choice-text.ts";
 import type { ToolDecoding } from "./tool-decoding.ts";
+import { markerTexts, TOOL_CALL_SYNTAX } from "../generation/tools/tool-call-format.ts";
 
 export interface EngineRow {
   rowId: number;
@@ -87,6 +88,12 @@ export class EngineRequest {
     this.maxTokens = maxTokens;
     this.opensReasoning = opensReasoning;
     for (const row of this.rows) row.choice.promptOpensReasoning(opensReasoning);
+  }
+
+  /** The call markers the rows' text must show, when they read tool calls. */
+  get keepMarkers(): readonly string[] {
+    const tools = this.shape?.tools;
+    return tools ? markerTexts(TOOL_CALL_SYNTAX[tools.format]) : [];
   }
 
   /** The tool-call trigger the rows carry (tool_choice auto), told where the model's thinking is, which holds no calls. */

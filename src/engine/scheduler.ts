@@ -298,6 +298,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       eosIds: this.options.eosIds,
       constraint: request.decoding.constraint,
       toolTrigger: request.toolTrigger,
+      keepMarkers: request.keepMarkers,
     };
   }
 }

@@ -34,6 +34,12 @@ export interface AdmitRow {
    * `body`. Without `parallel` the row ends after that call.
    */
   toolTrigger: ToolTrigger | null;
+  /**
+   * Tool-call markers of the model's format, for a row that reads tool
+   * calls (else empty): where the tokenizer makes one a special token, the
+   * row's text keeps it (kept-markers.ts).
+   */
+  keepMarkers: readonly string[];
 }
 
 export interface ToolTrigger {

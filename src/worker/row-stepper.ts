@@ -16,6 +16,7 @@
 import type { LoadedTokenizer } from "../model/tokenizer.ts";
 import { wallClockMs } from "../wall-clock.ts";
 import { DecodeBatch, type NewPositionPlacement } from "./decode-batch.ts";
+import { keptBytes, SpecialTokenIndex, textsKeeping } from "./kept-markers.ts";
 import type { AdmitRow, StepResult } from "./messages.ts";
 import type { ModelRunner } from "./model-runner.ts";
 import { ReleaseTimer } from "./release-timer.ts";
@@ -28,6 +29,7 @@ export class RowStepper {
   private readonly batch: DecodeBatch | null;
   private readonly releases = new ReleaseTimer();
   private readonly texts: TokenTexts;
+  private readonly specialTokens: SpecialTokenIndex;
 
   constructor(
     private readonly runner: ModelRunner,
@@ -42,6 +44,7 @@ export class RowStepper {
       decode: (ids) => (ids.length === 0 ? "" : tokenizer.full.decode(ids, { ...options, skip_special_tokens: true })),
       tokenText: (id) => tokenizer.full.decode([id], { ...options, skip_special_tokens: false }),
     };
+    this.specialTokens = new SpecialTokenIndex(tokenizer.specialIds, this.texts.tokenText);
   }
 
   /** True when a step has something to do or to report. */
@@ -57,7 +60,8 @@ export class RowStepper {
   apply(admit: AdmitRow[], release: Int32Array, sentAt = Number.NaN): void {
     for (const id of release) if (this.rows.delete(id)) this.releases.released(id, sentAt);
     for (const a of admit) {
-      this.rows.set(a.rowId, new WorkerRow(a, this.runner.emptyKv(), this.texts, this.structured.guideFor(a)));
+      const kept = this.specialTokens.kept(a.keepMarkers);
+      this.rows.set(a.rowId, new WorkerRow(a, this.runner.emptyKv(), textsKeeping(this.texts, kept), this.structured.guideFor(a, keptBytes(kept))));
     }
   }
 

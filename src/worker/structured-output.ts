@@ -41,7 +41,8 @@ export class StructuredOutput {
   }
 
   /** What steers an admitted row: its constraint, its tool-call trigger, or nothing. */
-  guideFor(admit: Pick<AdmitRow, "constraint" | "toolTrigger">): RowGuide | null {
+  /** `extraBytes`: special tokens the row's text shows (its kept call markers), which the trigger must see too. */
+  guideFor(admit: Pick<AdmitRow, "constraint" | "toolTrigger">, extraBytes: ReadonlyMap<number, Uint8Array> = new Map()): RowGuide | null {
     if (admit.constraint) return new WholeOutputGuide(this.rowConstraint(admit.constraint));
     const trigger = admit.toolTrigger;
     // Without constrained decoding, "auto" calls are read as written (the engine admits them so).
@@ -51,7 +52,7 @@ export class StructuredOutput {
     const bytes = (text: string) => new TextEncoder().encode(text);
     const thinking = trigger.reasoning;
     const reasoning = thinking ? { open: bytes(thinking.open), close: bytes(thinking.close), inside: thinking.inside } : null;
-    return new ToolCallTriggerGuide(bytes(trigger.open), () => this.rowConstraint(body), (id) => table.bytes[id] ?? null, trigger.parallel, reasoning);
+    return new ToolCallTriggerGuide(bytes(trigger.open), () => this.rowConstraint(body), (id) => table.bytes[id] ?? extraBytes.get(id) ?? null, trigger.parallel, reasoning);
   }
 
   /** A fresh row state for a constraint (the grammar compiled once per distinct schema). */

@@ -5,6 +5,9 @@
  * reassemble to the same calls; "none" never returns calls.
  */
 import fc from "fast-check";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ToolCall, ToolChoice, ToolSettings, ValidGenerationRequest } from "../../src/domain.ts";
 import type { OnnxEngine } from "../../src/engine/onnx-engine.ts";
@@ -107,6 +110,54 @@ describe("tool calls on tiny-chat, served with --tool-call-format mistral", () =
     expect(a.calls.map((c) => c.name)).toEqual(["add"]);
     expect(a.calls[0].id).toMatch(/^[A-Za-z0-9]{9}$/);
     expect(schemaValid(sum.parameters, JSON.parse(a.calls[0].arguments))).toBe(true);
+  });
+});
+
+/**
+ * A tokenizer whose call marker is a special token (Mistral's [TOOL_CALLS],
+ * Llama 3.1's <|python_tag|>, <tool_call> in some Hermes tokenizers): a
+ * copy of tiny-chat whose <|endoftext|> (411, no longer an EOS) is the
+ * special token <tool_call>. Text skips special tokens, so without keeping
+ * the marker the parser would never see the call, nor the auto trigger
+ * constrain it.
+ */
+describe("a call marker that is a special token", () => {
+  let dir: string;
+  let engine: OnnxEngine;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "special-marker-"));
+    cpSync(tinyChat, dir, { recursive: true });
+    const edit = (name: string, change: (json: Record<string, unknown>) => void) => {
+      const json = JSON.parse(readFileSync(join(dir, name), "utf8")) as Record<string, unknown>;
+      change(json);
+      writeFileSync(join(dir, name), JSON.stringify(json));
+    };
+    edit("tokenizer.json", (j) => ((j.added_tokens as Array<{ id: number; content: string }>)[0].content = "<tool_call>"));
+    edit("tokenizer_config.json", (j) => {
+      (j.added_tokens_decoder as Record<string, { content: string }>)["411"].content = "<tool_call>";
+      j.pad_token = "<|im_end|>";
+    });
+    for (const name of ["config.json", "generation_config.json"]) edit(name, (j) => Object.assign(j, { eos_token_id: [413], pad_token_id: 413 }));
+    engine = await startEngine(dir);
+  });
+  afterAll(async () => {
+    await engine?.close(0);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("auto: the special <tool_call> opens a call that is constrained, parsed and returned", async () => {
+    // The bias makes the model open a call at once; inside the call the mask rules (the marker has no bytes there).
+    const request = withTools({ kind: "auto" }, { sampling: { ...greedy, logitBias: [[411, 100]] }, maxTokens: 200 });
+    const a = await answer(engine, { ...request, tools: request.tools && { ...request.tools, parallel: false } });
+    expect(a.finish).toBe("tool_calls");
+    expect(a.content).toBe("");
+    expect(a.calls).toHaveLength(1);
+    expect(schemaValid(schemaOf(a.calls[0].name), JSON.parse(a.calls[0].arguments))).toBe(true);
+  });
+
+  it("the marker stays hidden from rows that read no calls", async () => {
+    const a = await answer(engine, chatRequest("Hi", { sampling: { ...greedy, logitBias: [[411, 100]] }, maxTokens: 3 }));
+    expect(a.content).toBe("");
   });
 });
 

@@ -35,6 +35,7 @@ const admit = (rowId: number): AdmitRow => ({
   eosIds: [],
   constraint: null,
   toolTrigger: null,
+  keepMarkers: [],
 });
 
 describe("RowStepper release timing", () => {

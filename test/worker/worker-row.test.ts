@@ -27,6 +27,7 @@ function row(overrides: Partial<AdmitRow> = {}): WorkerRow {
     eosIds: [EOS, 6],
     constraint: null,
     toolTrigger: null,
+    keepMarkers: [],
     ...overrides,
   };
   return new WorkerRow(admit, { past: {}, length: 0 }, texts);

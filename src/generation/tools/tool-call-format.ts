@@ -71,6 +71,11 @@ export const TOOL_CALL_SYNTAX: Readonly<Record<ToolCallFormat, ToolCallSyntax>> 
   },
 };
 
+/** Every marker text of a syntax: what a row reading its calls must see in its text. */
+export function markerTexts(syntax: ToolCallSyntax): string[] {
+  return [...openMarkers(syntax), ...(syntax.closeMarker === null ? [] : [syntax.closeMarker])];
+}
+
 /** The markers that open a call anywhere in the text (not the bare-object start). */
 export function openMarkers(syntax: ToolCallSyntax): string[] {
   return syntax.openMarker === null ? [...syntax.altOpenMarkers] : [syntax.openMarker, ...syntax.altOpenMarkers];
