@@ -37,7 +37,6 @@ export interface TextParts {
 export class ChoiceText {
   private reasoningStream: ReasoningStream | null = null;
   private readonly calls: ToolCallStream | null;
-  private callCount = 0;
 
   constructor(private readonly shape: TextShape) {
     const tools = shape.tools;
@@ -58,7 +57,7 @@ export class ChoiceText {
 
   /** True once any tool call has been sent: the choice's finish reason is then "tool_calls". */
   get madeCalls(): boolean {
-    return this.callCount > 0;
+    return (this.calls?.callCount ?? 0) > 0;
   }
 
   push(text: string): TextParts {
@@ -83,7 +82,6 @@ export class ChoiceText {
     for (const e of callEvents) {
       if (e.type === "content") parts.content += e.text;
       else if (e.type === "tool_call_start") {
-        this.callCount++;
         parts.toolCalls.push({ index: e.index, id: e.id, name: e.name, arguments: "" });
       } else {
         const last = parts.toolCalls.at(-1);

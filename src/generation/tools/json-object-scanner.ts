@@ -35,10 +35,6 @@ export class JsonObjectScanner {
   private stringIsKey = false;
   private pendingKey: string | null = null;
 
-  get finished(): boolean {
-    return this.slot === "done";
-  }
-
   step(ch: string): ScanStep {
     const at = this.text.length;
     if (this.inString) {
