@@ -3,7 +3,7 @@
  * function: the whole output is constrained to calls in the model's own
  * syntax, with arguments valid against the function's parameters. "auto":
  * free text, until the model opens a call (its marker), then the rest of
- * that call is constrained the same way. "none" (or no tools): nothing.
+ * that call (for Mistral, the array of calls) is constrained the same way. "none" (or no tools): nothing.
  */
 import type { OutputConstraint, ToolCallLayout, ValidGenerationRequest } from "../domain.ts";
 import { TOOL_CALL_SYNTAX, type ToolCallFormat, type ToolCallSyntax } from "../generation/tools/tool-call-format.ts";
@@ -42,6 +42,12 @@ export function toolDecoding(valid: ValidGenerationRequest, format: ToolCallForm
     return { constraint: { kind: "tool_calls", layout, functions, parallel, bodyOnly: false }, toolTrigger: null };
   }
   // auto: only a syntax with an opening marker says when a call begins. (A JSON response_format never comes with tools: 400 in the protocol.)
+  const syntax = TOOL_CALL_SYNTAX[format];
+  if (syntax.array && syntax.openMarker !== null) {
+    // Mistral: after [TOOL_CALLS] comes the array of every call of the turn; the row ends with it.
+    const array = { ...layout, before: syntax.canonical.before.slice(syntax.openMarker.length).trimStart() };
+    return { constraint: null, toolTrigger: { open: syntax.openMarker, body: { kind: "tool_calls", layout: array, functions, parallel, bodyOnly: true }, parallel: false } };
+  }
   if (layout.open === "") return { constraint: null, toolTrigger: null };
   return {
     constraint: null,

@@ -116,12 +116,15 @@ describe("tool calls on tiny-chat, served with --tool-call-format mistral", () =
 /**
  * A tokenizer whose call marker is a special token (Mistral's [TOOL_CALLS],
  * Llama 3.1's <|python_tag|>, <tool_call> in some Hermes tokenizers): a
- * copy of tiny-chat whose <|endoftext|> (411, no longer an EOS) is the
- * special token <tool_call>. Text skips special tokens, so without keeping
- * the marker the parser would never see the call, nor the auto trigger
- * constrain it.
+ * copy of tiny-chat whose <|endoftext|> (411, no longer an EOS) is that
+ * special token. Text skips special tokens, so without keeping the marker
+ * the parser would never see the call, nor the auto trigger constrain it.
  */
-describe("a call marker that is a special token", () => {
+// Hermes with parallel calls would call again and again under the bias (each call is one marker); Mistral's array holds every call of the turn and ends the row.
+describe.each([
+  ["hermes", "<tool_call>", /^call_[A-Za-z0-9]{24}$/, [false]],
+  ["mistral", "[TOOL_CALLS]", /^[A-Za-z0-9]{9}$/, [false, true]],
+] as const)("a %s call marker that is a special token (%s)", (format, marker, idPattern, parallelModes) => {
   let dir: string;
   let engine: OnnxEngine;
   beforeAll(async () => {
@@ -132,27 +135,33 @@ describe("a call marker that is a special token", () => {
       change(json);
       writeFileSync(join(dir, name), JSON.stringify(json));
     };
-    edit("tokenizer.json", (j) => ((j.added_tokens as Array<{ id: number; content: string }>)[0].content = "<tool_call>"));
+    edit("tokenizer.json", (j) => ((j.added_tokens as Array<{ id: number; content: string }>)[0].content = marker));
     edit("tokenizer_config.json", (j) => {
-      (j.added_tokens_decoder as Record<string, { content: string }>)["411"].content = "<tool_call>";
+      (j.added_tokens_decoder as Record<string, { content: string }>)["411"].content = marker;
       j.pad_token = "<|im_end|>";
     });
     for (const name of ["config.json", "generation_config.json"]) edit(name, (j) => Object.assign(j, { eos_token_id: [413], pad_token_id: 413 }));
-    engine = await startEngine(dir);
+    engine = await startEngine(dir, { toolCallFormat: format });
   });
   afterAll(async () => {
     await engine?.close(0);
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("auto: the special <tool_call> opens a call that is constrained, parsed and returned", async () => {
-    // The bias makes the model open a call at once; inside the call the mask rules (the marker has no bytes there).
-    const request = withTools({ kind: "auto" }, { sampling: { ...greedy, logitBias: [[411, 100]] }, maxTokens: 200 });
-    const a = await answer(engine, { ...request, tools: request.tools && { ...request.tools, parallel: false } });
-    expect(a.finish).toBe("tool_calls");
-    expect(a.content).toBe("");
-    expect(a.calls).toHaveLength(1);
-    expect(schemaValid(schemaOf(a.calls[0].name), JSON.parse(a.calls[0].arguments))).toBe(true);
+  it("auto: the special marker opens a call that is constrained, parsed and returned", async () => {
+    // The bias makes the model open a call at once; after the marker the mask rules (the marker has no bytes there).
+    for (const parallel of parallelModes) {
+      const request = withTools({ kind: "auto" }, { sampling: { ...greedy, logitBias: [[411, 100]] }, maxTokens: 200 });
+      const a = await answer(engine, { ...request, tools: request.tools && { ...request.tools, parallel } });
+      expect(a.finish).toBe("tool_calls");
+      expect(a.content).toBe("");
+      expect(a.calls.length).toBeGreaterThan(0);
+      if (!parallel) expect(a.calls).toHaveLength(1);
+      for (const call of a.calls) {
+        expect(call.id).toMatch(idPattern);
+        expect(schemaValid(schemaOf(call.name), JSON.parse(call.arguments)), call.arguments).toBe(true);
+      }
+    }
   });
 
   it("the marker stays hidden from rows that read no calls", async () => {

@@ -17,7 +17,12 @@ export interface ToolCallGrammarRequest {
   functions: ReadonlyArray<{ name: string; parameters: unknown }>;
   /** More than one call. */
   parallel: boolean;
-  /** Only the rest of one call, after its opening marker (tool_choice auto). */
+  /**
+   * Only what follows the opening marker (tool_choice auto): the rest of
+   * one call, or with a layout whose calls have no markers of their own
+   * (Mistral's array after [TOOL_CALLS]), an optional space then the list
+   * of calls from `before` to `after`.
+   */
   bodyOnly: boolean;
 }
 
@@ -48,8 +53,9 @@ export function compileToolCalls(request: ToolCallGrammarRequest, options: Schem
           ]),
         ),
       );
-      if (request.bodyOnly) return body;
       const call = g.seq([text(layout.open), body]);
+      if (request.bodyOnly && layout.open !== "") return body;
+      if (request.bodyOnly) return g.seq([space, text(layout.before), repeatCalls(parts, call, request.parallel, layout.between), text(layout.after)]);
       return g.seq([text(layout.before), repeatCalls(parts, call, request.parallel, layout.between), text(layout.after)]);
     },
   );

@@ -61,6 +61,18 @@ describe("the tool-call grammar", () => {
     expect(grammarAccepts(body, '<tool_call>{"name":"get_time","arguments":{}}</tool_call>')).toBe(false);
   });
 
+  it("Mistral after [TOOL_CALLS] (tool_choice auto): the array of calls, with or without a space before it", () => {
+    const mistral = TOOL_CALL_SYNTAX.mistral;
+    const afterMarker = (parallel: boolean) =>
+      compileToolCalls({ layout: { ...layout("mistral"), before: "[" }, functions: [weather, clock], parallel, bodyOnly: true }, DEFAULT_COMPILE_OPTIONS);
+    expect(mistral.openMarker).toBe("[TOOL_CALLS]");
+    expect(grammarAccepts(afterMarker(false), ' [{"name": "get_weather", "arguments": {"city": "Oslo"}}]')).toBe(true);
+    expect(grammarAccepts(afterMarker(false), '[{"name":"get_time","arguments":{}}]')).toBe(true);
+    expect(grammarAccepts(afterMarker(false), '[{"name":"get_time","arguments":{}}, {"name":"get_time","arguments":{}}]')).toBe(false);
+    expect(grammarAccepts(afterMarker(true), '[{"name":"get_time","arguments":{}}, {"name":"get_time","arguments":{}}]')).toBe(true);
+    expect(grammarAccepts(afterMarker(false), '{"name":"get_time","arguments":{}}')).toBe(false);
+  });
+
   it("Mistral's array and Llama 3's bare objects", () => {
     expect(grammarAccepts(grammar("mistral", true), '[TOOL_CALLS] [{"name": "get_time", "arguments": {}}, {"name": "get_weather", "arguments": {"city":"Oslo"}}]')).toBe(true);
     expect(grammarAccepts(grammar("llama3-json", false), '{"name": "get_weather", "parameters": {"city":"Oslo"}}')).toBe(true);
