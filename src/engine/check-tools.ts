@@ -33,9 +33,10 @@ export function checkToolSchemas(tools: ToolSettings | null): void {
       if (!(error instanceof SchemaError)) throw error;
       throw invalidRequest(`Invalid schema at '${at(error.path)}': ${error.message}.`, at(error.path), "invalid_schema");
     }
-    if (!onlyObjects(grammar)) {
+    const others = otherValueKinds(grammar);
+    if (others.length > 0) {
       throw invalidRequest(
-        `Invalid schema at '${at([])}': a function's parameters must only allow objects, and this schema also allows other JSON values; give it 'type': 'object'.`,
+        `Invalid schema at '${at([])}': a function's parameters must only allow objects, and this schema also allows ${others.join(", ")}.`,
         at([]),
         "invalid_schema",
       );
@@ -43,16 +44,27 @@ export function checkToolSchemas(tools: ToolSettings | null): void {
   });
 }
 
-/** Whether every value the grammar allows is an object: its first byte can only be '{'. */
-function onlyObjects(grammar: Grammar): boolean {
+/** The kinds of JSON value other than objects the grammar allows, told by the first bytes it accepts. */
+function otherValueKinds(grammar: Grammar): string[] {
   const matcher = new GrammarMatcher(grammar);
   const { stacks } = matcher.initial();
+  const kinds = new Set<string>();
   const next: number[] = [];
   for (let byte = 0; byte < 256; byte++) {
     if (byte === 0x7b) continue;
     next.length = 0;
     matcher.step(stacks, byte, next);
-    if (next.length > 0) return false;
+    if (next.length > 0) kinds.add(VALUE_KIND_BY_FIRST_BYTE[String.fromCharCode(byte)] ?? "other values");
   }
-  return true;
+  return [...kinds];
 }
+
+const VALUE_KIND_BY_FIRST_BYTE: Record<string, string> = {
+  '"': "strings",
+  "[": "arrays",
+  t: "booleans",
+  f: "booleans",
+  n: "null",
+  "-": "numbers",
+  ...Object.fromEntries([..."0123456789"].map((d) => [d, "numbers"])),
+};

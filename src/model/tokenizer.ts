@@ -23,6 +23,12 @@ export interface LoadedTokenizer {
   /** Contents of the special added tokens, longest first (for scanning user text). */
   specialTexts: string[];
   specialIds: Set<number>;
+  /**
+   * Ids that decoding with skip_special_tokens drops: the special added
+   * tokens, and added tokens listed in tokenizer_config.json's
+   * `additional_special_tokens` (the library treats those as special too).
+   */
+  skippedIds: Set<number>;
   /** One past the highest id the tokenizer knows. */
   size: number;
   /** Longest vocabulary entry in UTF-16 units: no token covers more text than this. */
@@ -42,6 +48,8 @@ export function loadTokenizer(folder: ModelFolder): LoadedTokenizer {
   for (const stage of OPTIONAL_STAGES) if (!(stage in json)) json[stage] = null;
   const added = (Array.isArray(json.added_tokens) ? json.added_tokens : []) as AddedTokenJson[];
   const special = added.filter((t) => t.special === true);
+  const extra = folder.tokenizerConfig.additional_special_tokens;
+  const listed = new Set(Array.isArray(extra) ? extra.filter((t): t is string => typeof t === "string") : []);
   try {
     const full = new Tokenizer(json, folder.tokenizerConfig);
     narrowByteLevelAddedTokens(full);
@@ -55,6 +63,7 @@ export function loadTokenizer(folder: ModelFolder): LoadedTokenizer {
       plain,
       specialTexts: special.map((t) => t.content).sort((a, b) => b.length - a.length),
       specialIds: new Set(special.map((t) => t.id)),
+      skippedIds: new Set(added.filter((t) => t.special === true || listed.has(t.content)).map((t) => t.id)),
       size,
       maxTokenChars,
     };

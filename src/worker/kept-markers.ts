@@ -10,7 +10,7 @@
  */
 import type { TokenTexts } from "./worker-row.ts";
 
-/** Special tokens by their text, for the markers a row asks to keep. */
+/** Special tokens (those decoding skips) by their text, for the markers a row asks to keep. */
 export class SpecialTokenIndex {
   private readonly idByText = new Map<string, number>();
 

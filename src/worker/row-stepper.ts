@@ -44,7 +44,7 @@ export class RowStepper {
       decode: (ids) => (ids.length === 0 ? "" : tokenizer.full.decode(ids, { ...options, skip_special_tokens: true })),
       tokenText: (id) => tokenizer.full.decode([id], { ...options, skip_special_tokens: false }),
     };
-    this.specialTokens = new SpecialTokenIndex(tokenizer.specialIds, this.texts.tokenText);
+    this.specialTokens = new SpecialTokenIndex(tokenizer.skippedIds, this.texts.tokenText);
   }
 
   /** True when a step has something to do or to report. */

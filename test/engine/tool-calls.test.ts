@@ -121,10 +121,12 @@ describe("tool calls on tiny-chat, served with --tool-call-format mistral", () =
  * the parser would never see the call, nor the auto trigger constrain it.
  */
 // Hermes with parallel calls would call again and again under the bias (each call is one marker); Mistral's array holds every call of the turn and ends the row.
+// The last case: an added token not marked special but listed in additional_special_tokens, which decoding skips all the same.
 describe.each([
-  ["hermes", "<tool_call>", /^call_[A-Za-z0-9]{24}$/, [false]],
-  ["mistral", "[TOOL_CALLS]", /^[A-Za-z0-9]{9}$/, [false, true]],
-] as const)("a %s call marker that is a special token (%s)", (format, marker, idPattern, parallelModes) => {
+  ["hermes", "<tool_call>", /^call_[A-Za-z0-9]{24}$/, [false], "special"],
+  ["mistral", "[TOOL_CALLS]", /^[A-Za-z0-9]{9}$/, [false, true], "special"],
+  ["hermes", "<tool_call>", /^call_[A-Za-z0-9]{24}$/, [false], "listed"],
+] as const)("a %s call marker that is a special token (%s, %s)", (format, marker, idPattern, parallelModes, how) => {
   let dir: string;
   let engine: OnnxEngine;
   beforeAll(async () => {
@@ -135,10 +137,11 @@ describe.each([
       change(json);
       writeFileSync(join(dir, name), JSON.stringify(json));
     };
-    edit("tokenizer.json", (j) => ((j.added_tokens as Array<{ id: number; content: string }>)[0].content = marker));
+    edit("tokenizer.json", (j) => Object.assign((j.added_tokens as Array<Record<string, unknown>>)[0], { content: marker, special: how === "special" }));
     edit("tokenizer_config.json", (j) => {
-      (j.added_tokens_decoder as Record<string, { content: string }>)["411"].content = marker;
+      Object.assign((j.added_tokens_decoder as Record<string, Record<string, unknown>>)["411"], { content: marker, special: how === "special" });
       j.pad_token = "<|im_end|>";
+      if (how === "listed") j.additional_special_tokens = [...(j.additional_special_tokens as string[]), marker];
     });
     for (const name of ["config.json", "generation_config.json"]) edit(name, (j) => Object.assign(j, { eos_token_id: [413], pad_token_id: 413 }));
     engine = await startEngine(dir, { toolCallFormat: format });
