@@ -3,7 +3,8 @@
  * function: the whole output is constrained to calls in the model's own
  * syntax, with arguments valid against the function's parameters. "auto":
  * free text, until the model opens a call (its marker), then the rest of
- * that call (for Mistral, the array of calls) is constrained the same way. "none" (or no tools): nothing.
+ * that call (for Mistral, the array of calls) is constrained the same way.
+ * "none" (or no tools): nothing.
  */
 import type { OutputConstraint, ToolCallLayout, ValidGenerationRequest } from "../domain.ts";
 import { TOOL_CALL_SYNTAX, type ToolCallFormat, type ToolCallSyntax } from "../generation/tools/tool-call-format.ts";

@@ -29,9 +29,9 @@ const content = z
   .union([text, z.array(textPart, { error: CONTENT_ERROR })], { error: CONTENT_ERROR })
   .transform((c) => (typeof c === "string" ? c : c.map((part) => part.text).join("")));
 
-/** One call of an assistant turn, as the client sends it back: arguments stay the JSON text the model wrote. */
 const nonEmpty = (what: string) => text.refine((s) => s.length > 0, { error: `expected ${what}` });
 
+/** One call of an assistant turn, as the client sends it back: arguments stay the JSON text the model wrote. */
 const toolCall = z.strictObject(
   {
     id: nonEmpty("the call's id"),
