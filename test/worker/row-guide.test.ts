@@ -6,26 +6,18 @@
  * or from the prompt when the generation prompt opened it.
  */
 import { describe, expect, it } from "vitest";
-import type { OutputConstraint } from "../../src/domain.ts";
-import { layoutOf } from "../../src/engine/tool-decoding.ts";
-import { TOOL_CALL_SYNTAX } from "../../src/generation/tools/tool-call-format.ts";
 import { loadModelFolder } from "../../src/model/model-folder.ts";
 import { loadTokenizer } from "../../src/model/tokenizer.ts";
 import type { ToolTrigger } from "../../src/worker/messages.ts";
 import type { RowGuide } from "../../src/worker/row-guide.ts";
 import { StructuredOutput } from "../../src/worker/structured-output.ts";
 import { tinyChat } from "../support/fixtures.ts";
+import { hermesWeatherCallBody } from "../support/tool-trigger.ts";
 
 const folder = loadModelFolder(tinyChat);
 const service = StructuredOutput.forModel(folder, 414);
 const tokenizer = loadTokenizer(folder);
-const body: OutputConstraint = {
-  kind: "tool_calls",
-  layout: layoutOf(TOOL_CALL_SYNTAX.hermes),
-  functions: [{ name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } }],
-  parallel: false,
-  bodyOnly: true,
-};
+const body = hermesWeatherCallBody;
 
 function guide(reasoning: ToolTrigger["reasoning"]): RowGuide {
   const made = service.guideFor({ constraint: null, toolTrigger: { open: "<tool_call>", body, parallel: false, reasoning } });

@@ -8,20 +8,12 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { OutputConstraint } from "../../src/domain.ts";
-import { layoutOf } from "../../src/engine/tool-decoding.ts";
-import { TOOL_CALL_SYNTAX } from "../../src/generation/tools/tool-call-format.ts";
 import { loadModelFolder } from "../../src/model/model-folder.ts";
 import { StructuredOutput } from "../../src/worker/structured-output.ts";
 import { tinyChat } from "../support/fixtures.ts";
+import { hermesWeatherCallBody } from "../support/tool-trigger.ts";
 
-const body: OutputConstraint = {
-  kind: "tool_calls",
-  layout: layoutOf(TOOL_CALL_SYNTAX.hermes),
-  functions: [{ name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } }],
-  parallel: false,
-  bodyOnly: true,
-};
+const body = hermesWeatherCallBody;
 const autoRow = { constraint: null, toolTrigger: { open: "<tool_call>", body, parallel: false, reasoning: null } };
 
 describe("StructuredOutput.guideFor", () => {
